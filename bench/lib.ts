@@ -1,0 +1,51 @@
+/** Small timing helpers for the benches: wall time of commands, medians, floors. */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Runs a command `n` times; returns each wall time in ms. Throws on failure. */
+export function timeCommand(cmd: string, args: string[], n: number, env: Record<string, string> = {}): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    out.push(performance.now() - t);
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  }
+  return out;
+}
+
+/** sha256 of every file under `dir` (read + hash), in ms: the floor of content-checking a context. */
+export function hashTreeMs(dir: string): { ms: number; bytes: number } {
+  const t = performance.now();
+  let bytes = 0;
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile()) {
+        const b = readFileSync(p);
+        bytes += b.length;
+        createHash('sha256').update(b).digest();
+      }
+    }
+  };
+  walk(dir);
+  return { ms: performance.now() - t, bytes };
+}
+
+export function fmt(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+}
+
+export function row(name: string, value: number, floorName: string, floor: number): string {
+  return `${name.padEnd(38)} ${fmt(value).padStart(10)}   floor (${floorName}) ${fmt(floor).padStart(9)}   ×${(value / floor).toFixed(1)}`;
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what kiln's build, demo and tests need, only what is missing: Debian packages
+# (runc, crun, docker-registry, skopeo, umoci, busybox-static, attr) and npm packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+missing=()
+for pair in runc:runc crun:crun docker-registry:docker-registry skopeo:skopeo umoci:umoci busybox-static:/bin/busybox attr:setfattr; do
+  pkg=${pair%%:*}; bin=${pair#*:}
+  if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "$bin" ]; then missing+=("$pkg"); fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,94 @@
+import { dirname, resolve, basename } from 'node:path';
+import { stat, readFile } from 'node:fs/promises';
+import { resolveStateDir } from '../store/state-dir.ts';
+import { usageError } from '../util/errors.ts';
+import { hostPlatform, parsePlatform } from '../oci/platform.ts';
+import type { BuildRequest } from './request.ts';
+import { many, parseKeyValues, parseOutput } from './parse-flags.ts';
+
+export interface BuildFlags {
+  file?: string;
+  buildArg?: unknown;
+  label?: unknown;
+  tag?: unknown;
+  output?: unknown;
+  target?: string;
+  platform?: unknown;
+  progress?: string;
+  network?: string;
+  cache?: boolean;
+  root?: string;
+  runtime?: string;
+  frontend?: string;
+  local?: unknown;
+  opt?: unknown;
+  iidfile?: string;
+}
+
+const PROGRESS = ['auto', 'plain', 'tty', 'rawjson', 'quiet', 'none'] as const;
+
+/** Turns `kiln build` flags (docker/buildx and buildctl styles) into one BuildRequest. */
+export async function buildRequestFromFlags(contextArg: string | undefined, f: BuildFlags): Promise<BuildRequest> {
+  const locals: Record<string, string> = {};
+  for (const l of many(f.local)) {
+    const i = l.indexOf('=');
+    if (i <= 0) throw usageError(`invalid --local "${l}": want NAME=DIR`);
+    locals[l.slice(0, i)] = resolve(l.slice(i + 1));
+  }
+  if (contextArg) locals.context = resolve(contextArg);
+  if (!locals.context) throw usageError('kiln build needs a build context', 'e.g. kiln build -t app .  (or --local context=DIR)');
+  const ctxStat = await stat(locals.context).catch(() => undefined);
+  if (!ctxStat?.isDirectory()) throw usageError(`build context ${locals.context} is not a directory`);
+  let filename = 'Dockerfile';
+  if (f.file) {
+    const p = resolve(f.file);
+    locals.dockerfile = dirname(p);
+    filename = basename(p);
+  } else if (!locals.dockerfile) {
+    locals.dockerfile = locals.context;
+    // Like docker: a lowercase `dockerfile` when there is no `Dockerfile`.
+    if (!(await stat(resolve(locals.context, 'Dockerfile')).catch(() => undefined)) && (await stat(resolve(locals.context, 'dockerfile')).catch(() => undefined))) {
+      filename = 'dockerfile';
+    }
+  }
+  const opts = parseKeyValues(many(f.opt), '--opt');
+  const buildArgs = parseKeyValues(many(f.buildArg), '--build-arg');
+  for (const [k, v] of Object.entries(opts)) {
+    if (k.startsWith('build-arg:')) buildArgs[k.slice('build-arg:'.length)] = v;
+    if (k.startsWith('label:')) (opts as Record<string, string>)[k] = v;
+  }
+  if (opts.filename) filename = opts.filename;
+  const labels = parseKeyValues(many(f.label), '--label');
+  for (const [k, v] of Object.entries(opts)) if (k.startsWith('label:')) labels[k.slice(6)] = v;
+  const progress = (f.progress ?? 'auto') as BuildRequest['progress'];
+  if (!PROGRESS.includes(progress)) throw usageError(`invalid --progress "${f.progress}"`, `use one of: ${PROGRESS.join(', ')}`);
+  const network = f.network ?? 'host';
+  if (network !== 'host' && network !== 'none' && network !== 'default') throw usageError(`invalid --network "${network}"`, 'use default, host or none');
+  const platforms = many(f.platform)
+    .flatMap((p) => p.split(','))
+    .filter(Boolean)
+    .map((p) => parsePlatform(p));
+  return {
+    root: resolveStateDir(f.root),
+    frontend: f.frontend ?? 'dockerfile.v0',
+    locals,
+    filename,
+    buildArgs,
+    labels,
+    target: f.target ?? opts.target,
+    platforms: platforms.length ? platforms : [hostPlatform()],
+    tags: many(f.tag),
+    outputs: many(f.output).map(parseOutput),
+    progress,
+    network: network === 'none' ? 'none' : 'host',
+    noCache: f.cache === false || 'no-cache' in opts,
+    runtime: f.runtime,
+    opts,
+    iidfile: f.iidfile,
+  };
+}
+
+/** The build file's text, for error frames; '' when it cannot be read. */
+export async function readBuildFile(req: BuildRequest): Promise<string> {
+  return readFile(resolve(req.locals.dockerfile ?? req.locals.context!, req.filename), 'utf8').catch(() => '');
+}

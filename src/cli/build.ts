@@ -1,0 +1,80 @@
+import { writeFile } from 'node:fs/promises';
+import { openStore } from '../store/index.ts';
+import { createRegistryClient } from '../registry/index.ts';
+import { createImageResolver } from '../source/image-resolver.ts';
+import { createImageSource } from '../source/image.ts';
+import { createLocalSource } from '../source/local.ts';
+import { solve } from '../solver/solve.ts';
+import { createSourceOp } from '../solver/ops/source.ts';
+import { createExecOp } from '../solver/ops/exec.ts';
+import { createFileOp } from '../solver/ops/file.ts';
+import type { OpResolvers } from '../solver/types.ts';
+import { hostPlatform } from '../oci/platform.ts';
+import { KilnError } from '../util/errors.ts';
+import type { ProgressSink } from '../progress/events.ts';
+import type { Frontend } from '../frontend/api.ts';
+import type { BuildRequest } from './request.ts';
+import { createFrontendContext } from './frontend-context.ts';
+import { imageOfRef, openRootfsView } from './result-image.ts';
+import { exporterFor } from './exporters.ts';
+import type { ExportResult } from '../exporter/types.ts';
+import { createWorkerPool } from '../solver/worker-pool.ts';
+
+export interface BuildOutcome {
+  ran: number;
+  cached: number;
+  exports: ExportResult[];
+  imageId?: string;
+}
+
+/** The frontends kiln ships, by name. */
+async function loadFrontend(name: string): Promise<Frontend> {
+  if (name === 'dockerfile.v0' || name === 'dockerfile') return (await import('../frontend/dockerfile/index.ts')).default;
+  throw new KilnError(`unknown frontend "${name}"`, { kind: 'usage', hint: 'kiln ships dockerfile.v0' });
+}
+
+/** Runs one build: frontend → solve → exporters. The composition root of kiln's layers. */
+export async function runBuild(req: BuildRequest, progress: ProgressSink, signal: AbortSignal): Promise<BuildOutcome> {
+  const exporters = req.outputs.map(exporterFor);
+  const store = await openStore(req.root);
+  const pool = createWorkerPool();
+  try {
+    const registry = createRegistryClient({});
+    const resolver = createImageResolver(registry);
+    const frontend = await loadFrontend(req.frontend);
+    const ctx = createFrontendContext(req, resolver, (w) =>
+      progress.emit({ type: 'warning', message: w.location ? `${w.message} (${w.location.file}:${w.location.startLine})` : w.message, time: Date.now() }),
+    );
+    const result = await frontend.build(ctx);
+    const ops: OpResolvers = {
+      source: createSourceOp({
+        'docker-image': createImageSource(resolver, hostPlatform()),
+        local: createLocalSource(req.locals, (dir) => pool.run('checksumTree', dir)),
+      }),
+      exec: createExecOp({ runtime: req.runtime, defaultNetwork: req.network }),
+      file: createFileOp(),
+      merge: () => {
+        throw new KilnError('merge ops are not supported yet', { kind: 'input' });
+      },
+      diff: () => {
+        throw new KilnError('diff ops are not supported yet', { kind: 'input' });
+      },
+    };
+    const solved = await solve(result.definition, { store, ops, progress, signal, noCache: req.noCache });
+    const outcome: BuildOutcome = { ran: solved.ran.length, cached: solved.cached.length, exports: [] };
+    if (exporters.length === 0 && !req.iidfile) return outcome;
+    const image = await imageOfRef(store, solved.ref, result.config, new Date(), (dir, dest, o) => pool.run('createLayerBlob', dir, dest, o));
+    for (const ex of exporters) {
+      const started = Date.now();
+      const r = await ex.export({ image, names: req.tags, openRootfs: () => openRootfsView(store, solved.ref) });
+      progress.emit({ type: 'info', message: `exported ${ex.kind}${r.dest ? ` to ${r.dest}` : ''}${r.manifestDigest ? ` (${r.manifestDigest})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)}s`, time: Date.now() });
+      outcome.exports.push(r);
+      outcome.imageId ??= r.configDigest;
+    }
+    if (req.iidfile && outcome.imageId) await writeFile(req.iidfile, outcome.imageId);
+    return outcome;
+  } finally {
+    pool.close();
+    store.close();
+  }
+}

@@ -1,0 +1,80 @@
+import { access, constants, mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
+import { join, delimiter } from 'node:path';
+import pc from 'picocolors';
+import { resolveStateDir } from '../store/state-dir.ts';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+async function onPath(bin: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const p = join(dir, bin);
+    try {
+      await access(p, constants.X_OK);
+      return p;
+    } catch {}
+  }
+  return undefined;
+}
+
+async function checkRuntime(): Promise<Check> {
+  const found = [(await onPath('runc')) && 'runc', (await onPath('crun')) && 'crun'].filter(Boolean) as string[];
+  return found.length
+    ? { name: 'OCI runtime', ok: true, detail: `${found.join(', ')} on PATH` }
+    : { name: 'OCI runtime', ok: false, detail: 'neither runc nor crun is on PATH', fix: 'apt-get install runc   (or crun)' };
+}
+
+async function checkOverlay(): Promise<Check> {
+  const fs = await readFile('/proc/filesystems', 'utf8').catch(() => '');
+  return /\boverlay\b/.test(fs)
+    ? { name: 'overlayfs', ok: true, detail: 'the kernel supports overlay mounts' }
+    : { name: 'overlayfs', ok: false, detail: 'overlay is not in /proc/filesystems', fix: 'modprobe overlay' };
+}
+
+async function checkPrivileges(): Promise<Check> {
+  if (process.getuid?.() === 0) return { name: 'privileges', ok: true, detail: 'running as root' };
+  const max = await readFile('/proc/sys/user/max_user_namespaces', 'utf8').catch(() => '0');
+  return Number(max) > 0
+    ? { name: 'privileges', ok: false, detail: 'not root; user namespaces are available but rootless builds are not supported yet', fix: 'run kiln as root (sudo kiln ...)' }
+    : { name: 'privileges', ok: false, detail: 'not root and user namespaces are off', fix: 'run kiln as root' };
+}
+
+async function checkStateDir(root: string): Promise<Check> {
+  try {
+    await mkdir(root, { recursive: true });
+    const probe = join(root, `.doctor-${process.pid}`);
+    await writeFile(probe, 'ok');
+    await rm(probe);
+    return { name: 'state dir', ok: true, detail: `${root} is writable` };
+  } catch (err) {
+    return { name: 'state dir', ok: false, detail: `${root}: ${(err as Error).message}`, fix: 'set KILN_ROOT or --root to a writable directory' };
+  }
+}
+
+async function checkDisk(root: string): Promise<Check> {
+  try {
+    const s = await statfs(root);
+    const free = s.bavail * s.bsize;
+    const gib = free / 2 ** 30;
+    return gib >= 2
+      ? { name: 'free disk', ok: true, detail: `${gib.toFixed(1)} GiB free under ${root}` }
+      : { name: 'free disk', ok: false, detail: `only ${gib.toFixed(2)} GiB free under ${root}`, fix: 'free space, or point KILN_ROOT at a bigger disk' };
+  } catch (err) {
+    return { name: 'free disk', ok: false, detail: (err as Error).message };
+  }
+}
+
+/** Prints one line per check (with how to fix it); returns the exit code (0 when all pass). */
+export async function runDoctor(rootFlag?: string): Promise<number> {
+  const root = resolveStateDir(rootFlag);
+  const checks = [await checkRuntime(), await checkOverlay(), await checkPrivileges(), await checkStateDir(root), await checkDisk(root)];
+  for (const c of checks) {
+    const mark = c.ok ? pc.green('ok  ') : pc.red('FAIL');
+    process.stdout.write(`${mark} ${c.name}: ${c.detail}${c.fix ? `\n       fix: ${c.fix}` : ''}\n`);
+  }
+  return checks.every((c) => c.ok) ? 0 : 1;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bun
+import { cac } from 'cac';
+import { exitCodeOf, usageError } from '../util/errors.ts';
+import { version, commit } from './version.ts';
+import { formatError } from './print-error.ts';
+
+/**
+ * kiln's command line: a thin layer that turns flags into requests and calls the API.
+ * Heavy modules load lazily, so `kiln version` starts fast.
+ */
+const cli = cac('kiln');
+
+cli
+  .command('build [context]', 'Build an image from a Dockerfile (docker/buildx and buildctl flags)')
+  .option('-f, --file <path>', 'Name of the Dockerfile (default: CONTEXT/Dockerfile)')
+  .option('--build-arg <k=v>', 'Set a build-time variable (repeatable)')
+  .option('--label <k=v>', 'Set an image label (repeatable)')
+  .option('-t, --tag <name>', 'Name the image (repeatable)')
+  .option('-o, --output <spec>', 'Output: type=oci|docker|tar|local,dest=PATH (repeatable)')
+  .option('--target <stage>', 'Build this stage')
+  .option('--platform <list>', 'Target platform(s), e.g. linux/amd64')
+  .option('--progress <mode>', 'auto, plain, tty, rawjson, quiet or none', { default: 'auto' })
+  .option('--network <mode>', 'Network for RUN steps: default (host), host or none')
+  .option('--no-cache', 'Do not use the cache')
+  .option('--iidfile <file>', 'Write the image ID to this file')
+  .option('--runtime <name>', 'OCI runtime: runc (default) or crun')
+  .option('--frontend <name>', 'Frontend (buildctl style): dockerfile.v0')
+  .option('--local <name=dir>', 'A named local directory (buildctl style: context=., dockerfile=.)')
+  .option('--opt <k=v>', 'A frontend option (buildctl style), e.g. build-arg:K=V, target=T')
+  .option('--root <dir>', 'State directory (default: $KILN_ROOT or /var/lib/kiln)')
+  .example('kiln build -t app -o type=oci,dest=app.tar .')
+  .action(async (context: string | undefined, flags: Record<string, unknown>) => {
+    const { runBuildCommand } = await import('./run-build.ts');
+    await runBuildCommand(context, flags);
+  });
+
+cli.command('version', 'Show the version').action(() => {
+  process.stdout.write(`kiln ${version} (${commit})\n`);
+});
+
+cli
+  .command('doctor', 'Check that this machine can run builds')
+  .option('--root <dir>', 'State directory to check')
+  .action(async (flags: { root?: string }) => {
+    const { runDoctor } = await import('./doctor.ts');
+    process.exitCode = await runDoctor(flags.root);
+  });
+
+cli.command('[...args]', '').action((args: string[]) => {
+  if (args.length) throw usageError(`unknown command "${args[0]}"`, 'run `kiln --help` for the list of commands');
+  cli.outputHelp();
+});
+
+cli.help();
+cli.version(version);
+
+async function main(): Promise<void> {
+  try {
+    cli.parse(process.argv, { run: false });
+    await cli.runMatchedCommand();
+  } catch (err) {
+    const e = err as Error;
+    // cac reports unknown options and missing values with plain Errors named CACError.
+    if (e?.name === 'CACError') {
+      process.stderr.write(formatError(usageError(e.message, 'run `kiln <command> --help` for the flags')));
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(formatError(err, (err as { sources?: Record<string, string> }).sources));
+    process.exitCode = exitCodeOf(err);
+  }
+}
+
+await main();

@@ -1,0 +1,28 @@
+import type { Platform } from '../llb/types.ts';
+
+/** One output of a build (`-o type=oci,dest=out.tar`), attributes validated by the exporter. */
+export interface OutputSpec {
+  type: string;
+  attrs: Record<string, string>;
+}
+
+/** Everything a build needs, whichever flag style produced it. */
+export interface BuildRequest {
+  root: string;
+  frontend: string;
+  /** Named local directories: `context`, `dockerfile`, named contexts. */
+  locals: Record<string, string>;
+  filename: string;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  target?: string;
+  platforms: Platform[];
+  tags: string[];
+  outputs: OutputSpec[];
+  progress: 'auto' | 'plain' | 'tty' | 'rawjson' | 'quiet' | 'none';
+  network: 'host' | 'none';
+  noCache: boolean;
+  runtime?: string;
+  opts: Record<string, string>;
+  iidfile?: string;
+}

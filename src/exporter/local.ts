@@ -1,0 +1,75 @@
+/**
+ * The `local` exporter: the image's root filesystem copied into a directory.
+ */
+import { lstat, mkdir, readdir, rename, rmdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import * as v from 'valibot';
+import { KilnError, usageError } from '../util/errors.ts';
+import { removeAll, tempName } from '../util/fs.ts';
+import { copyTree } from './copy-tree.ts';
+import type { ExportResult, ExportSource, Exporter } from './types.ts';
+
+export interface LocalExporterOptions {
+  /** The directory to write (created with its parents). */
+  dest: string;
+}
+
+const OptionsSchema = v.object({
+  dest: v.pipe(
+    v.string(),
+    v.minLength(1, 'the local exporter needs dest'),
+    v.check((d) => d !== '-', 'the local exporter writes a directory; dest cannot be stdout'),
+  ),
+});
+
+/**
+ * Validates the options and returns the exporter. When `dest` is missing or empty the tree
+ * is copied to a temp directory beside it and renamed into place, so `dest` appears
+ * complete or not at all. When `dest` already holds files, the rootfs is merged into it,
+ * each entry written to a temp name and renamed over the old one (files not in the rootfs
+ * stay). The rootfs view is always released.
+ */
+export function createLocalExporter(options: LocalExporterOptions): Exporter {
+  const parsed = v.safeParse(OptionsSchema, options);
+  if (!parsed.success) throw usageError(`local exporter: ${parsed.issues[0].message}`);
+  const { dest } = options;
+
+  return {
+    kind: 'local',
+    export: async function exportLocal(src: ExportSource): Promise<ExportResult> {
+      const view = await src.openRootfs();
+      try {
+        const state = await destState(dest);
+        if (state === 'nonempty') {
+          await copyTree(view.dir, dest, { merge: true });
+        } else {
+          await mkdir(dirname(dest), { recursive: true });
+          const tmp = tempName(dest);
+          try {
+            await copyTree(view.dir, tmp);
+            if (state === 'empty') await rmdir(dest);
+            await rename(tmp, dest);
+          } catch (err) {
+            await removeAll(tmp);
+            throw err;
+          }
+        }
+      } finally {
+        await view.release();
+      }
+      return { kind: 'local', dest };
+    },
+  };
+}
+
+async function destState(dest: string): Promise<'missing' | 'empty' | 'nonempty'> {
+  const st = await lstat(dest).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!st) return 'missing';
+  if (!st.isDirectory()) {
+    throw new KilnError(`local exporter: ${dest} exists and is not a directory`, { kind: 'usage', hint: 'choose a directory path as dest' });
+  }
+  return (await readdir(dest)).length === 0 ? 'empty' : 'nonempty';
+}

@@ -1,0 +1,80 @@
+/**
+ * Where an exporter's byte stream goes: a file written crash-safely (a temp name beside
+ * `dest`, fsync, rename) or, for dest '-', a writable such as stdout, which is never ended.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import process from 'node:process';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { tempName } from '../util/fs.ts';
+
+/** True when `dest` means standard output. */
+export function isStdoutDest(dest: string): boolean {
+  return dest === '-';
+}
+
+/**
+ * Runs `produce` with a writable and makes its bytes the content of `dest`. `produce` may
+ * end the writable or leave that to this function. On failure nothing is left at `dest`
+ * (an earlier file there stays as it was) and the temp file is removed.
+ */
+export async function writeOutput(
+  dest: string,
+  stdout: NodeJS.WritableStream | undefined,
+  produce: (out: Writable) => Promise<void>,
+): Promise<void> {
+  if (isStdoutDest(dest)) {
+    const out = forwardTo(stdout ?? process.stdout);
+    await produce(out);
+    if (!out.writableEnded) out.end();
+    await finished(out);
+    return;
+  }
+  await mkdir(dirname(dest), { recursive: true });
+  const tmp = tempName(dest);
+  try {
+    const out = createWriteStream(tmp, { mode: 0o644 });
+    try {
+      await produce(out);
+      if (!out.writableEnded) out.end();
+      await finished(out);
+    } catch (err) {
+      // Pending writes fail with ERR_STREAM_DESTROYED; the first error is the one to report.
+      out.on('error', () => {});
+      out.destroy();
+      await finished(out).catch(() => {});
+      throw err;
+    }
+    const fh = await open(tmp, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, dest);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** A writable that passes chunks to `target` with its backpressure, and never ends it. */
+function forwardTo(target: NodeJS.WritableStream): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      let done = false;
+      const onError = (err: Error) => finish(err);
+      const finish = (err?: Error | null) => {
+        if (done) return;
+        done = true;
+        target.removeListener('error', onError);
+        cb(err);
+      };
+      target.once('error', onError);
+      if (target.write(chunk)) finish();
+      else target.once('drain', () => finish());
+    },
+  });
+}

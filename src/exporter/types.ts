@@ -1,0 +1,53 @@
+/**
+ * The seam between the solver and the exporters: what a finished image looks like when it
+ * is handed over, and what every exporter returns.
+ */
+import type { Digest } from '../util/digest.ts';
+import type { Descriptor, ImageConfig } from '../oci/types.ts';
+
+/** One layer: its compressed blob (already in the content store) and its uncompressed digest. */
+export interface ExportLayer {
+  /** mediaType, digest and size of the compressed blob at `blobPath`. */
+  descriptor: Descriptor;
+  /** sha256 of the uncompressed tar (what `rootfs.diff_ids` lists). */
+  diffId: Digest;
+  /** A file holding exactly the blob bytes; exporters stream it and verify digest and size. */
+  blobPath: string;
+}
+
+export interface ExportImage {
+  layers: ExportLayer[];
+  /** Complete: `rootfs.diff_ids` and `history` already filled in. */
+  config: ImageConfig;
+  /** Manifest annotations. */
+  annotations?: Record<string, string>;
+}
+
+/** A read-only view of the image's root filesystem; `release` must be called once. */
+export interface RootfsView {
+  dir: string;
+  release(): Promise<void>;
+}
+
+export interface ExportSource {
+  image: ExportImage;
+  /** Image names, e.g. from `-t`; may be empty. */
+  names: string[];
+  /** Mounts (or otherwise materializes) the root filesystem; only tar/local exporters call it. */
+  openRootfs(): Promise<RootfsView>;
+}
+
+export interface ExportResult {
+  kind: string;
+  /** Where the output went ('-' for stdout). */
+  dest?: string;
+  manifestDigest?: Digest;
+  configDigest?: Digest;
+  /** The manifest descriptor as written into index.json. */
+  descriptor?: Descriptor;
+}
+
+export interface Exporter {
+  kind: string;
+  export(src: ExportSource): Promise<ExportResult>;
+}

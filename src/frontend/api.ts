@@ -1,0 +1,102 @@
+/**
+ * The frontend contract (version 1). A frontend turns build files into LLB: it reads its
+ * named inputs, may resolve image configs, and returns a definition plus the image config to
+ * attach. The built-in `dockerfile.v0` is written against exactly this module; so can anyone.
+ * This file imports nothing but the LLB builder and plain helpers.
+ */
+import * as llb from '../llb/index.ts';
+import type { Definition, Platform } from '../llb/types.ts';
+
+export const FRONTEND_API_VERSION = 1;
+
+/** The OCI image config a frontend produces (the JSON shape of the OCI image spec). */
+export interface ImageConfigFile {
+  created?: string;
+  author?: string;
+  architecture: string;
+  os: string;
+  variant?: string;
+  config: {
+    User?: string;
+    ExposedPorts?: Record<string, object>;
+    Env?: string[];
+    Entrypoint?: string[] | null;
+    Cmd?: string[] | null;
+    Volumes?: Record<string, object>;
+    WorkingDir?: string;
+    Labels?: Record<string, string>;
+    StopSignal?: string;
+    ArgsEscaped?: boolean;
+    Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
+    OnBuild?: string[] | null;
+    Shell?: string[];
+  };
+  rootfs: { type: 'layers'; diff_ids: string[] };
+  history?: { created?: string; created_by?: string; author?: string; comment?: string; empty_layer?: boolean }[];
+}
+
+export interface FrontendOptions {
+  /** `--build-arg K=V` (and `--opt build-arg:K=V`). */
+  buildArgs: Record<string, string>;
+  target?: string;
+  /** Target platforms; at least one (the host's by default). */
+  platforms: Platform[];
+  /** The platform kiln runs on. */
+  buildPlatform: Platform;
+  labels: Record<string, string>;
+  /** Every `--opt k=v`, raw. */
+  raw: Record<string, string>;
+  /** Name of the build file inside the `dockerfile` input (default `Dockerfile`). */
+  filename: string;
+  noCache: boolean;
+}
+
+/** Read access to a named local input (`context`, `dockerfile`, named contexts). */
+export interface FrontendInputs {
+  /** Names of the local inputs of this build. */
+  names(): string[];
+  readFile(input: string, path: string): Promise<Uint8Array>;
+  /** undefined when the path does not exist. */
+  stat(input: string, path: string): Promise<{ isDirectory: boolean; size: number } | undefined>;
+}
+
+export interface ResolvedImageConfig {
+  /** The reference pinned to its manifest digest (`name:tag@sha256:...`). */
+  ref: string;
+  digest: string;
+  config: ImageConfigFile;
+}
+
+export interface FrontendWarning {
+  message: string;
+  /** e.g. `Dockerfile:3`. */
+  location?: { file: string; startLine: number; endLine: number };
+  rule?: string;
+}
+
+export interface FrontendContext {
+  opts: FrontendOptions;
+  inputs: FrontendInputs;
+  llb: typeof llb;
+  resolveImageConfig(ref: string, platform: Platform): Promise<ResolvedImageConfig>;
+  warn(w: FrontendWarning): void;
+}
+
+export interface FrontendResult {
+  definition: Definition;
+  config: ImageConfigFile;
+}
+
+export interface Frontend {
+  name: string;
+  apiVersion?: number;
+  build(ctx: FrontendContext): Promise<FrontendResult>;
+}
+
+/** Declares a frontend (the default export of a plugin module). */
+export function defineFrontend(f: Frontend): Frontend {
+  return { apiVersion: FRONTEND_API_VERSION, ...f };
+}
+
+export type { Definition, Platform };
+export { llb };

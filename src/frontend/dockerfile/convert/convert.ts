@@ -1,0 +1,111 @@
+import { KilnError } from '../../../util/errors.ts';
+import type { FrontendContext, FrontendResult } from '../../api.ts';
+import { parse } from '../parser/index.ts';
+import { parseStages } from '../instructions/index.ts';
+import { createLexer } from './lexer.ts';
+import { buildMetaArgs, defaultArgs, PROXY_ARGS } from './args.ts';
+import { buildDispatchStates, reachableStages, resolveTarget } from './stages.ts';
+import type { DispatchState } from './dispatch-state.ts';
+import type { DispatchOpt } from './dispatch-opt.ts';
+import { prefixCommand } from './dispatch-opt.ts';
+import { dispatch } from './dispatch.ts';
+import { inheritWorkdir } from './dispatch-workdir.ts';
+import { cloneImage } from './image.ts';
+import { DEFAULT_PATH } from '../../../llb/index.ts';
+
+/** Converts a Dockerfile into LLB plus the image config of the target stage. */
+export async function convertDockerfile(text: string, ctx: FrontendContext, file = 'Dockerfile'): Promise<FrontendResult> {
+  if (!text.trim()) throw new KilnError('the Dockerfile cannot be empty', { kind: 'input' });
+  const parsed = parse(text);
+  for (const w of parsed.warnings) ctx.warn({ message: w.short, location: { file, startLine: w.startLine, endLine: w.endLine } });
+  const { stages, metaArgs } = parseStages(parsed.ast);
+  if (stages.length === 0) throw new KilnError('dockerfile contains no stages to build', { kind: 'input' });
+  const lex = createLexer(parsed.escapeToken);
+  const opts = ctx.opts;
+  const targetName = opts.target || stages[stages.length - 1]!.name || '';
+  const globalArgs = buildMetaArgs(defaultArgs(opts.buildPlatform, opts.platforms[0]!, targetName, opts.buildArgs), lex, metaArgs, opts.buildArgs);
+  const states = buildDispatchStates(stages, lex, globalArgs, ctx, file);
+  const target = resolveTarget(states, opts.target);
+  const reachable = reachableStages(states, target, (c) => (c.kind === 'copy' ? c.from : undefined));
+
+  await Promise.all([...reachable].filter((s) => s.fromImage).map((s) => resolveBase(s, ctx, file)));
+
+  const proxyEnv: Record<string, string> = {};
+  for (const k of PROXY_ARGS) if (opts.buildArgs[k] !== undefined) proxyEnv[k] = opts.buildArgs[k]!;
+  const dopt: DispatchOpt = {
+    ctx,
+    lex,
+    file,
+    states,
+    buildContext: ctx.llb.local('context', { customName: '[internal] load build context', sharedKeyHint: 'context' }),
+    globalArgs,
+    buildArgValues: opts.buildArgs,
+    proxyEnv: Object.keys(proxyEnv).length ? proxyEnv : undefined,
+  };
+  for (const d of states) {
+    if (!reachable.has(d)) continue;
+    initStage(d);
+    for (const c of d.stage.commands) dispatch(d, c, dopt);
+  }
+  const image = target.image;
+  if (Object.keys(opts.labels).length) image.config.Labels = { ...(image.config.Labels ?? {}), ...opts.labels };
+  const tp = opts.platforms[0]!;
+  image.os = tp.os;
+  image.architecture = tp.architecture;
+  if (tp.variant) image.variant = tp.variant;
+  return { definition: target.state.marshal({ [file]: text }), config: image };
+}
+
+/** Resolves a stage's base image: its config becomes the stage's starting config. */
+async function resolveBase(d: DispatchState, ctx: FrontendContext, file: string): Promise<void> {
+  let resolved;
+  try {
+    resolved = await ctx.resolveImageConfig(d.stage.baseName, d.platform);
+  } catch (err) {
+    if (err instanceof KilnError) {
+      err.location ??= { file, startLine: d.stage.location.startLine, endLine: d.stage.location.endLine };
+      throw err;
+    }
+    throw err;
+  }
+  const img = cloneImage(resolved.config);
+  delete img.created;
+  d.image = img;
+  const emptyRootfs = img.rootfs.diff_ids.length === 0 && (img.history ?? []).every((h) => h.empty_layer);
+  if (emptyRootfs) {
+    d.fromImage = false;
+    return;
+  }
+  d.stage = { ...d.stage, baseName: resolved.ref };
+  d.state = ctx.llb
+    .image(resolved.ref, {
+      platform: d.platform,
+      customName: prefixCommand(d, `FROM ${resolved.ref}`),
+      locations: [{ file, ranges: [{ startLine: d.stage.location.startLine, endLine: d.stage.location.endLine }] }],
+      description: { 'com.docker.dockerfile.v1.command': d.stage.sourceCode },
+    })
+    .platform(d.platform);
+}
+
+/** Starts a stage from its base: a stage's result, an image's config, or scratch. */
+function initStage(d: DispatchState): void {
+  d.dispatched = true;
+  if (d.base) {
+    d.state = d.base.state;
+    d.platform = d.base.platform;
+    d.image = cloneImage(d.base.image);
+    d.image.config.OnBuild = null;
+    d.buildArgs = [...d.base.buildArgs];
+    return;
+  }
+  const env = d.image.config.Env ?? [];
+  if (!env.some((e) => e.split('=', 1)[0] === 'PATH')) d.image.config.Env = [...env, `PATH=${DEFAULT_PATH}`];
+  for (const e of d.image.config.Env ?? []) {
+    const i = e.indexOf('=');
+    d.state = d.state.addEnv(i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
+  }
+  if (d.image.config.WorkingDir) inheritWorkdir(d, d.image.config.WorkingDir);
+  if (d.image.config.User) {
+    d.state = d.state.user(d.image.config.User);
+  }
+}

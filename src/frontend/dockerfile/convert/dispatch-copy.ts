@@ -1,0 +1,105 @@
+import { KilnError } from '../../../util/errors.ts';
+import type { ChownOpt } from '../../../llb/types.ts';
+import type { AddCommand, CopyCommand } from '../instructions/index.ts';
+import type { State, FileChain } from '../../../llb/index.ts';
+import type { DispatchState } from './dispatch-state.ts';
+import { envOf, locationOf, prefixCommand, processCmdEnv, uppercaseCmd, type DispatchOpt } from './dispatch-opt.ts';
+import { commitToHistory } from './image.ts';
+import { findStage } from './stages.ts';
+
+/** COPY and ADD: file copies from the context, a stage or an image; the result is a layer. */
+export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt: DispatchOpt): void {
+  const llb = opt.ctx.llb;
+  const isAdd = c.kind === 'add';
+  const dest = pathRelativeToWorkingDir(d.state.getDir(), c.dest);
+  let source: State = opt.buildContext;
+  if (c.kind === 'copy' && c.from) {
+    const stage = findStage(opt.states, c.from);
+    if (stage && stage.index < d.index) {
+      if (!stage.dispatched) throw new KilnError(`cannot copy from stage "${c.from}", it needs to be defined before current stage "${d.stageName}"`, { kind: 'input' });
+      source = stage.state;
+    } else {
+      source = llb.image(c.from, { platform: d.platform });
+    }
+  }
+  const owner = parseChown(c.chown);
+  const mode = parseChmod(c.chmod);
+  let msg = isAdd ? 'ADD' : 'COPY';
+  if (c.parents) msg += ' --parents';
+  if (c.chown) msg += ` --chown=${c.chown}`;
+  if (c.chmod) msg += ` --chmod=${c.chmod}`;
+  let chain: FileChain | undefined;
+  for (const src of c.sources) {
+    msg += ` ${src}`;
+    if (/^https?:\/\//.test(src) || /^git@|\.git(#|$)/.test(src)) {
+      throw new KilnError(`${isAdd ? 'ADD' : 'COPY'} from ${src}: remote sources are not supported yet`, { kind: 'input' });
+    }
+    const opts = {
+      mode,
+      owner,
+      followSymlink: true,
+      dirCopyContents: true,
+      attemptUnpack: isAdd,
+      createDestPath: true,
+      allowWildcard: true,
+      allowEmptyWildcard: true,
+      excludePatterns: c.exclude.length ? c.exclude : undefined,
+    };
+    const srcPath = cleanSource(src);
+    chain = chain ? chain.copy(source, srcPath, dest, opts) : llb.copy(source, srcPath, dest, opts);
+  }
+  for (const doc of c.sourceContents) {
+    msg += ` <<${doc.name}`;
+    const data = doc.expand ? processCmdEnv(opt.lex, doc.content, envOf(d)) : doc.content;
+    const st = llb.scratch().file(llb.mkfile(doc.name, 0o644, data), { customName: '[internal] preparing inline document' });
+    const opts = { mode, owner, createDestPath: true };
+    chain = chain ? chain.copy(st, `/${doc.name}`, dest, opts) : llb.copy(st, `/${doc.name}`, dest, opts);
+  }
+  msg += ` ${c.dest}`;
+  if (!chain) throw new KilnError(`${isAdd ? 'ADD' : 'COPY'} requires at least two arguments`, { kind: 'input' });
+  const name = prefixCommand(d, uppercaseCmd(processCmdEnv(opt.lex, c.original, envOf(d))));
+  d.state = d.state.file(chain, {
+    customName: name,
+    locations: locationOf(opt, c),
+    description: { 'com.docker.dockerfile.v1.command': c.original },
+  });
+  commitToHistory(d.image, msg, true, true);
+}
+
+/** A source path inside its root: BuildKit normalizes it against "/". */
+function cleanSource(src: string): string {
+  return src.startsWith('/') ? src : `/${src}`;
+}
+
+/** dest relative to WORKDIR, keeping a trailing slash (it means "into this directory"). */
+export function pathRelativeToWorkingDir(dir: string, p: string): string {
+  if (p === '' || p === '.') p = './';
+  const trailing = p.endsWith('/') || p.endsWith('/.');
+  const joined = p.startsWith('/') ? p : `${dir}/${p}`;
+  const parts: string[] = [];
+  for (const c of joined.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') parts.pop();
+    else parts.push(c);
+  }
+  const clean = `/${parts.join('/')}`;
+  return trailing && clean !== '/' ? `${clean}/` : clean;
+}
+
+export function parseChown(spec: string | undefined): ChownOpt | undefined {
+  if (!spec) return undefined;
+  const i = spec.indexOf(':');
+  const u = i < 0 ? spec : spec.slice(0, i);
+  const g = i < 0 ? undefined : spec.slice(i + 1);
+  const part = (s: string) => (/^\d+$/.test(s) ? { id: Number(s) } : { name: s });
+  return { user: part(u), group: g ? part(g) : undefined };
+}
+
+function parseChmod(spec: string | undefined): number | undefined {
+  if (!spec) return undefined;
+  if (/^[0-7]+$/.test(spec)) {
+    const n = parseInt(spec, 8);
+    if (n <= 0o7777) return n;
+  }
+  throw new KilnError(`invalid chmod parameter: '${spec}'. it should be octal string and between 0 and 07777`, { kind: 'input' });
+}

@@ -1,0 +1,68 @@
+import { KilnError } from '../../../util/errors.ts';
+import type { NetMode } from '../../../llb/types.ts';
+import type { RunCommand } from '../instructions/index.ts';
+import type { DispatchState } from './dispatch-state.ts';
+import { envOf, locationOf, prefixCommand, processCmdEnv, uppercaseCmd, type DispatchOpt } from './dispatch-opt.ts';
+import { withShell } from './dispatch-config.ts';
+import { commitToHistory } from './image.ts';
+import { runCommandString } from './args.ts';
+import { chompHeredocContent } from '../instructions/index.ts';
+import { createLexer } from './lexer.ts';
+
+const HEREDOC_ONLY = /^<<-?\s*(["']?)([^\s"']+)\1$/;
+
+/** RUN: a process in a container on the stage's file system; its changes become a layer. */
+export function dispatchRun(d: DispatchState, c: RunCommand, opt: DispatchOpt): void {
+  let args = [...c.cmdLine];
+  let name = c.original;
+  const llb = opt.ctx.llb;
+  let shebangMount: { dest: string; source: ReturnType<typeof llb.scratch> } | undefined;
+  if (c.files.length > 0) {
+    if (args.length !== 1 || !c.prependShell) throw new KilnError(`parsing produced an invalid run command: ${JSON.stringify(args)}`, { kind: 'input' });
+    const first = c.files[0]!;
+    if (HEREDOC_ONLY.test(args[0]!.trim())) {
+      const data = first.chomp ? chompHeredocContent(first.content) : first.content;
+      if (data.startsWith('#!')) {
+        const src = llb.scratch().dir('/').file(llb.mkfile(first.name, 0o755, data), { customName: '[internal] preparing inline document' });
+        shebangMount = { dest: '/dev/pipes/', source: src };
+        args = [`/dev/pipes/${first.name}`];
+      } else {
+        args = [data];
+      }
+      name += ` (${summarizeHeredoc(first.content)})`;
+    } else {
+      let b = args[0]!;
+      for (const f of c.files) b += `\n${f.content}${f.name}`;
+      args = [b];
+    }
+  }
+  if (c.prependShell) args = withShell(d, args);
+  if (c.mounts.length) {
+    throw new KilnError('RUN --mount is not supported yet', { kind: 'input', hint: 'remove the --mount flag; mounts come with the "RUN for real" work' });
+  }
+  let network: NetMode | undefined;
+  if (c.network === 'none') network = 'none';
+  else if (c.network === 'host') network = 'host';
+  if (c.security === 'insecure') throw new KilnError('RUN --security=insecure is not supported yet', { kind: 'input' });
+  const env = envOf(d);
+  // BuildKit names RUN steps with quotes kept and unset variables left as written.
+  const nameLex = createLexer(opt.lex.escapeToken, { rawQuotes: true, skipUnsetEnv: true });
+  const display = prefixCommand(d, uppercaseCmd(processCmdEnv(nameLex, name, env)));
+  const exec = d.state.run({
+    args,
+    network,
+    proxyEnv: opt.proxyEnv,
+    customName: display,
+    locations: locationOf(opt, c),
+    description: { 'com.docker.dockerfile.v1.command': c.original },
+    mounts: shebangMount ? [{ type: 'bind', dest: shebangMount.dest, source: shebangMount.source, readonly: true }] : undefined,
+  });
+  d.state = exec.root();
+  commitToHistory(d.image, `RUN ${runCommandString(args, d.buildArgs, env)}`, true, true);
+}
+
+function summarizeHeredoc(doc: string): string {
+  const lines = doc.trim().split('\n');
+  const first = lines[0] ?? '';
+  return lines.length > 1 ? `${first}...` : first;
+}

@@ -1,0 +1,27 @@
+import type { ImageConfigFile } from '../../api.ts';
+import type { State } from '../../../llb/index.ts';
+import type { Platform } from '../../../llb/types.ts';
+import type { Stage, ArgKeyValue } from '../instructions/index.ts';
+
+/** One stage while it is converted. Mutable by design: dispatch functions update it in order. */
+export interface DispatchState {
+  stage: Stage;
+  index: number;
+  /** `AS` name, or `stage-N`. */
+  stageName: string;
+  /** The stage this one is built FROM, if any. */
+  base?: DispatchState;
+  /** Stages this one needs (FROM, COPY --from). */
+  deps: Set<DispatchState>;
+  state: State;
+  image: ImageConfigFile;
+  platform: Platform;
+  /** ARGs declared in this stage (and inherited from its base stage), in order. */
+  buildArgs: ArgKeyValue[];
+  cmdIndex: number;
+  cmdTotal: number;
+  cmdSet: boolean;
+  dispatched: boolean;
+  /** The base is an image (not scratch, not a stage). */
+  fromImage: boolean;
+}

@@ -1,0 +1,50 @@
+import type { WorkdirCommand } from '../instructions/index.ts';
+import type { DispatchState } from './dispatch-state.ts';
+import { envOf, locationOf, prefixCommand, processCmdEnv, uppercaseCmd, type DispatchOpt } from './dispatch-opt.ts';
+import { commitToHistory } from './image.ts';
+import { pathRelativeToWorkingDir } from './dispatch-copy.ts';
+
+/** WORKDIR: sets the working dir and, like BuildKit, creates it as a layer (except for `/`). */
+export function dispatchWorkdir(d: DispatchState, c: WorkdirCommand, opt: DispatchOpt): void {
+  const wd = normalizeWorkdir(d.image.config.WorkingDir ?? '', c.path);
+  d.image.config.WorkingDir = wd;
+  d.state = d.state.dir(wd);
+  let withLayer = false;
+  if (wd !== '/') {
+    const user = d.image.config.User;
+    const owner = user ? ownerOfUser(user) : undefined;
+    const name = prefixCommand(d, uppercaseCmd(processCmdEnv(opt.lex, c.original, envOf(d))));
+    d.state = d.state.file(opt.ctx.llb.mkdir(wd, 0o755, { makeParents: true, owner }), {
+      customName: name,
+      locations: locationOf(opt, c),
+      description: { 'com.docker.dockerfile.v1.command': c.original },
+    });
+    withLayer = true;
+  }
+  commitToHistory(d.image, `WORKDIR ${wd}`, withLayer, false);
+}
+
+/** Applies the workdir a base image sets, without a layer. */
+export function inheritWorkdir(d: DispatchState, path: string): void {
+  const wd = normalizeWorkdir('', path);
+  d.image.config.WorkingDir = wd;
+  d.state = d.state.dir(wd);
+}
+
+function normalizeWorkdir(current: string, requested: string): string {
+  if (requested === '') throw new Error('cannot normalize nothing');
+  const base = requested.startsWith('/') ? '' : current || '/';
+  const parts: string[] = [];
+  for (const c of `${base}/${requested}`.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') parts.pop();
+    else parts.push(c);
+  }
+  return `/${parts.join('/')}`;
+}
+
+function ownerOfUser(user: string) {
+  const [u, g] = user.split(':', 2) as [string, string?];
+  const part = (s: string) => (/^\d+$/.test(s) ? { id: Number(s) } : { name: s });
+  return { user: part(u), group: g ? part(g) : undefined };
+}

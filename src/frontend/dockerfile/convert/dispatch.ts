@@ -1,0 +1,64 @@
+import { KilnError } from '../../../util/errors.ts';
+import { expandCommand, type Command } from '../instructions/index.ts';
+import type { DispatchState } from './dispatch-state.ts';
+import { envOf, type DispatchOpt } from './dispatch-opt.ts';
+import { expanderFor } from './lexer.ts';
+import * as cfg from './dispatch-config.ts';
+import { dispatchRun } from './dispatch-run.ts';
+import { dispatchCopy } from './dispatch-copy.ts';
+import { dispatchWorkdir } from './dispatch-workdir.ts';
+
+/**
+ * Applies one instruction to its stage: expands variables where BuildKit does (with the
+ * stage's env at that point), then updates the LLB state and the image config. Errors get
+ * the instruction's location attached here, once.
+ */
+export function dispatch(d: DispatchState, raw: Command, opt: DispatchOpt): void {
+  try {
+    const c = raw.kind === 'arg' ? raw : expandCommand(raw, expanderFor(opt.lex, envOf(d)));
+    switch (c.kind) {
+      case 'env':
+        return cfg.dispatchEnv(d, c);
+      case 'label':
+        return cfg.dispatchLabel(d, c);
+      case 'maintainer':
+        return cfg.dispatchMaintainer(d, c);
+      case 'cmd':
+        return cfg.dispatchCmd(d, c);
+      case 'entrypoint':
+        return cfg.dispatchEntrypoint(d, c);
+      case 'user':
+        return cfg.dispatchUser(d, c);
+      case 'volume':
+        return cfg.dispatchVolume(d, c);
+      case 'stopsignal':
+        return cfg.dispatchStopsignal(d, c);
+      case 'shell':
+        return cfg.dispatchShell(d, c);
+      case 'onbuild':
+        return cfg.dispatchOnbuild(d, c);
+      case 'healthcheck':
+        return cfg.dispatchHealthcheck(d, c);
+      case 'expose':
+        return cfg.dispatchExpose(d, c, opt);
+      case 'arg':
+        return cfg.dispatchArg(d, c, opt);
+      case 'run':
+        return dispatchRun(d, c, opt);
+      case 'copy':
+      case 'add':
+        return dispatchCopy(d, c, opt);
+      case 'workdir':
+        return dispatchWorkdir(d, c, opt);
+      case 'from':
+        throw new KilnError('unexpected FROM inside a stage', { kind: 'internal' });
+    }
+  } catch (err) {
+    const location = { file: opt.file, startLine: raw.location.startLine, endLine: raw.location.endLine };
+    if (err instanceof KilnError) {
+      err.location ??= location;
+      throw err;
+    }
+    throw new KilnError((err as Error).message, { kind: 'input', location, cause: err });
+  }
+}

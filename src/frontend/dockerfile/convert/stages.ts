@@ -1,0 +1,89 @@
+import { KilnError } from '../../../util/errors.ts';
+import type { Platform } from '../../../llb/types.ts';
+import type { FrontendContext } from '../../api.ts';
+import type { Stage, Command } from '../instructions/index.ts';
+import type { DispatchState } from './dispatch-state.ts';
+import { emptyImage, parsePlatformSpec } from './image.ts';
+import type { Lexer } from './lexer.ts';
+import { withSuggestion } from '../instructions/suggest.ts';
+
+/** Makes one DispatchState per stage, with expanded base names, platforms and step counts. */
+export function buildDispatchStates(stages: Stage[], lex: Lexer, globalArgs: Map<string, string>, ctx: FrontendContext, file: string): DispatchState[] {
+  const states: DispatchState[] = [];
+  const target = ctx.opts.platforms[0]!;
+  stages.forEach((st, i) => {
+    const loc = { file, startLine: st.location.startLine, endLine: st.location.endLine };
+    let baseName: string;
+    try {
+      baseName = lex.processWord(st.baseName, globalArgs);
+    } catch (err) {
+      throw new KilnError((err as Error).message, { kind: 'input', location: loc });
+    }
+    if (!baseName) throw new KilnError(`base name (${st.baseName}) should not be blank`, { kind: 'input', location: loc });
+    let platform: Platform = target;
+    if (st.platform) {
+      const p = lex.processWord(st.platform, globalArgs);
+      if (!p) throw new KilnError(`empty platform value from expression ${st.platform}`, { kind: 'input', location: loc });
+      platform = parsePlatformSpec(p, target);
+    }
+    const base = states.find((s) => s.stage.name !== undefined && s.stage.name === baseName.toLowerCase());
+    const isScratch = !base && baseName === 'scratch';
+    const ds: DispatchState = {
+      stage: { ...st, baseName },
+      index: i,
+      stageName: st.name ?? `stage-${i}`,
+      base,
+      deps: new Set(base ? [base] : []),
+      state: ctx.llb.scratch().platform(platform),
+      image: emptyImage(platform),
+      platform,
+      buildArgs: [],
+      cmdIndex: 0,
+      cmdTotal: 0,
+      cmdSet: false,
+      dispatched: false,
+      fromImage: !base && !isScratch,
+    };
+    ds.cmdTotal = (ds.fromImage ? 1 : 0) + st.commands.filter((c) => ['add', 'copy', 'run', 'workdir'].includes(c.kind)).length;
+    states.push(ds);
+  });
+  return states;
+}
+
+/** Finds a stage by name (case-insensitive) or index, as `--target`, `COPY --from` and `FROM` do. */
+export function findStage(states: DispatchState[], nameOrIndex: string): DispatchState | undefined {
+  const byName = states.find((s) => s.stage.name === nameOrIndex.toLowerCase());
+  if (byName) return byName;
+  if (/^\d+$/.test(nameOrIndex)) return states[Number(nameOrIndex)];
+  return undefined;
+}
+
+export function resolveTarget(states: DispatchState[], target: string | undefined): DispatchState {
+  if (!target) return states[states.length - 1]!;
+  const t = states.find((s) => s.stage.name === target.toLowerCase());
+  if (!t) {
+    const names = states.flatMap((s) => (s.stage.name ? [s.stage.name] : []));
+    throw new KilnError(withSuggestion(`target stage "${target}" could not be found`, target, names, true), { kind: 'usage' });
+  }
+  return t;
+}
+
+/** Adds COPY --from stage dependencies and returns the stages reachable from `target`. */
+export function reachableStages(states: DispatchState[], target: DispatchState, copyFrom: (c: Command) => string | undefined): Set<DispatchState> {
+  for (const s of states) {
+    for (const c of s.stage.commands) {
+      const from = copyFrom(c);
+      if (from === undefined) continue;
+      const dep = findStage(states, from);
+      if (dep && dep.index < s.index) s.deps.add(dep);
+    }
+  }
+  const out = new Set<DispatchState>();
+  const visit = (s: DispatchState) => {
+    if (out.has(s)) return;
+    out.add(s);
+    s.deps.forEach(visit);
+  };
+  visit(target);
+  return out;
+}

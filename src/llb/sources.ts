@@ -1,0 +1,29 @@
+import { makeVertex, metadataOf, type ConstraintsOpt } from './vertex.ts';
+import { State } from './state.ts';
+import type { Platform } from './types.ts';
+
+/** An image from a registry (or the local image store): `docker-image://REF`. */
+export function image(ref: string, opts: ConstraintsOpt & { platform?: Platform; resolveMode?: 'default' | 'pull' | 'local' } = {}): State {
+  const attrs: Record<string, string> = {};
+  if (opts.resolveMode && opts.resolveMode !== 'default') attrs['image.resolvemode'] = opts.resolveMode;
+  const v = makeVertex({ type: 'source', identifier: `docker-image://${ref}`, attrs: Object.keys(attrs).length ? attrs : undefined }, [], opts.platform, metadataOf(opts));
+  return State.scratch().platform(opts.platform).withOutput({ vertex: v, index: 0 });
+}
+
+/** A named local input (the build context, a `--build-context NAME=DIR`): `local://NAME`. */
+export function local(
+  name: string,
+  opts: ConstraintsOpt & { includePatterns?: string[]; excludePatterns?: string[]; followPaths?: string[]; sharedKeyHint?: string } = {},
+): State {
+  const attrs: Record<string, string> = {};
+  if (opts.includePatterns?.length) attrs['local.includepattern'] = JSON.stringify(opts.includePatterns);
+  if (opts.excludePatterns?.length) attrs['local.excludepatterns'] = JSON.stringify(opts.excludePatterns);
+  if (opts.followPaths?.length) attrs['local.followpaths'] = JSON.stringify(opts.followPaths);
+  if (opts.sharedKeyHint) attrs['local.sharedkeyhint'] = opts.sharedKeyHint;
+  const v = makeVertex({ type: 'source', identifier: `local://${name}`, attrs: Object.keys(attrs).length ? attrs : undefined }, [], undefined, metadataOf(opts));
+  return State.scratch().withOutput({ vertex: v, index: 0 });
+}
+
+export function scratch(): State {
+  return State.scratch();
+}

@@ -1,0 +1,101 @@
+/**
+ * The few Linux file-system calls Node has no API for: device nodes, extended attributes,
+ * mounts. They spawn the system tools (coreutils mknod/mkfifo, attr's getfattr/setfattr,
+ * util-linux mount/umount) so the same code runs under Bun, Deno and Node; callers keep
+ * them rare (whiteouts, opaque dirs, devices, xattrs, one mount per step).
+ */
+import { spawn } from 'node:child_process';
+import { KilnError } from '../util/errors.ts';
+
+function run(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('error', (err) =>
+      reject(
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? new KilnError(`${cmd} is not installed`, { kind: 'runtime', hint: cmd.endsWith('fattr') ? 'apt-get install attr' : `install ${cmd}` })
+          : err,
+      ),
+    );
+    child.on('close', (code) => resolve({ stdout, stderr, code: code ?? 1 }));
+  });
+}
+
+async function must(cmd: string, args: string[], what: string, opts: { cwd?: string } = {}): Promise<string> {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) throw new KilnError(`${what}: ${r.stderr.trim() || `${cmd} exited with ${r.code}`}`, { kind: 'runtime' });
+  return r.stdout;
+}
+
+/** Creates a device node or fifo. `mode` is the permission bits. */
+export async function mknod(path: string, type: 'c' | 'b' | 'p', major: number, minor: number, mode = 0o644): Promise<void> {
+  const m = (mode & 0o7777).toString(8);
+  if (type === 'p') await must('mkfifo', ['-m', m, path], `mkfifo ${path}`);
+  else await must('mknod', ['-m', m, path, type, String(major), String(minor)], `mknod ${path}`);
+}
+
+/** Sets an extended attribute on `path` itself (never following a symlink). */
+export async function setXattr(path: string, name: string, value: Uint8Array): Promise<void> {
+  await must('setfattr', ['-h', '-n', name, '-v', `0s${Buffer.from(value).toString('base64')}`, path], `setfattr ${name} on ${path}`);
+}
+
+/**
+ * Every extended attribute of every path under `dir` (not following symlinks), one spawn
+ * for the whole tree: path (absolute) → name → value.
+ */
+export async function listXattrsTree(dir: string): Promise<Map<string, Map<string, Uint8Array>>> {
+  const r = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'base64', '--absolute-names', dir]);
+  // getfattr exits 1 when some file has no xattrs or a name is odd; the output is still complete.
+  const out = new Map<string, Map<string, Uint8Array>>();
+  let cur: Map<string, Uint8Array> | undefined;
+  for (const line of r.stdout.split('\n')) {
+    if (line.startsWith('# file: ')) {
+      cur = new Map();
+      out.set(unescapeName(line.slice('# file: '.length)), cur);
+    } else if (cur && line.includes('=')) {
+      const i = line.indexOf('=');
+      cur.set(line.slice(0, i), decodeValue(line.slice(i + 1)));
+    }
+  }
+  return out;
+}
+
+function decodeValue(v: string): Uint8Array {
+  if (v.startsWith('0s')) return Buffer.from(v.slice(2), 'base64');
+  if (v.startsWith('0x')) return Buffer.from(v.slice(2), 'hex');
+  if (v.startsWith('"') && v.endsWith('"')) return Buffer.from(v.slice(1, -1));
+  return Buffer.from(v);
+}
+
+/** getfattr escapes odd characters in names as \ooo (octal). */
+function unescapeName(s: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\\' && /^[0-7]{3}$/.test(s.slice(i + 1, i + 4))) {
+      bytes.push(parseInt(s.slice(i + 1, i + 4), 8));
+      i += 3;
+    } else bytes.push(...Buffer.from(s[i]!));
+  }
+  return Buffer.from(bytes).toString();
+}
+
+/** `mount -t TYPE -o OPTIONS SOURCE TARGET`, optionally from `cwd` (for relative option paths). */
+export async function mount(source: string, target: string, type: string, options: string, cwd?: string): Promise<void> {
+  const args = type === 'bind' ? ['--bind', '-o', options, source, target] : ['-t', type, '-o', options, source, target];
+  await must('mount', args, `mount ${type} at ${target}`, { cwd });
+}
+
+/** Unmounts `target`; retries briefly when busy, then detaches lazily. */
+export async function umount(target: string): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    const r = await run('umount', [target]);
+    if (r.code === 0) return;
+    if (/not mounted|no mount point/.test(r.stderr)) return;
+    await new Promise((res) => setTimeout(res, 50 * (i + 1)));
+  }
+  await must('umount', ['-l', target], `umount ${target}`);
+}

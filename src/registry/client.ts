@@ -1,0 +1,85 @@
+/**
+ * The registry client (pull side): resolve images, stream and download blobs. Every byte read
+ * is verified against its digest. A client keeps a token cache and a connection pool; it is
+ * safe to use concurrently and should be closed when done.
+ */
+import type { Platform } from '../oci/platform.ts';
+import type { Reference } from '../oci/reference.ts';
+import type { Descriptor } from '../oci/types.ts';
+import type { Credentials } from './auth.ts';
+import { blobStream, blobToFile, type BlobStream } from './blob.ts';
+import { fetchManifest, resolveImage, type FetchedManifest, type ResolvedImage } from './manifest.ts';
+import { createTransport } from './transport.ts';
+import type { Dispatcher } from 'undici';
+
+export type { Credentials } from './auth.ts';
+export type { BlobStream } from './blob.ts';
+export type { FetchedManifest, ResolvedImage } from './manifest.ts';
+
+export interface RegistryClientOptions {
+  /** Hosts (`host` or `host:port`) spoken to over plain http; loopback hosts always are. */
+  insecureHosts?: string[];
+  userAgent?: string;
+  /** Credentials for a reference's domain (`docker.io`, `127.0.0.1:5000`), or undefined for anonymous. */
+  credentials?: (host: string) => Credentials | undefined;
+  /** Attempts per request including the first (default 4); backoff starts at `retryDelayMs` (250). */
+  attempts?: number;
+  retryDelayMs?: number;
+  /** An undici dispatcher to use instead of the client's own Agent (not closed by `close()`). */
+  dispatcher?: Dispatcher;
+}
+
+export interface RegistryClient {
+  /**
+   * The image `ref` names, for `platform`: when `ref` names an index or manifest list, the
+   * best manifest for the platform (exact match, else a compatible variant; a KilnError lists
+   * the available platforms when none fits). Manifest, index and config digests are verified.
+   */
+  resolve(ref: Reference, platform: Platform): Promise<ResolvedImage>;
+  /** The raw manifest or index named by `reference` (tag or digest; default: the ref's own), verified. */
+  fetchManifest(ref: Reference, reference?: string): Promise<FetchedManifest>;
+  /**
+   * The blob's bytes as a web `ReadableStream<Uint8Array>` (async-iterable on Bun, Deno and
+   * Node; `Readable.fromWeb` turns it into a Node stream). Broken connections are resumed
+   * with Range. The stream errors instead of closing when the size or digest differs from
+   * `desc`, so a consumer must treat an errored stream as a failed download.
+   */
+  fetchBlob(ref: Reference, desc: Descriptor): Promise<BlobStream>;
+  /**
+   * Downloads the blob to `path` through a temp file beside it, verifying size and digest
+   * while streaming, then renames it into place. Never leaves a partial file at `path`.
+   */
+  fetchBlobToFile(ref: Reference, desc: Descriptor, path: string): Promise<void>;
+  /** Closes idle connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function createRegistryClient(opts: RegistryClientOptions = {}): RegistryClient {
+  const t = createTransport({
+    insecureHosts: opts.insecureHosts,
+    userAgent: opts.userAgent,
+    credentials: opts.credentials,
+    attempts: opts.attempts,
+    retryDelayMs: opts.retryDelayMs,
+    dispatcher: opts.dispatcher,
+  });
+  let closed: Promise<void> | undefined;
+  return {
+    resolve: function resolve(ref, platform) {
+      return resolveImage(t, ref, platform);
+    },
+    fetchManifest: function fetchRawManifest(ref, reference) {
+      return fetchManifest(t, ref, reference);
+    },
+    fetchBlob: async function fetchBlob(ref, desc) {
+      return blobStream(t, ref, desc);
+    },
+    fetchBlobToFile: function fetchBlobToFile(ref, desc, path) {
+      return blobToFile(t, ref, desc, path);
+    },
+    close: function close() {
+      closed ??= t.close();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * Deterministic tars of directory trees: layer blobs (overlay upper dirs, whiteouts
+ * converted to `.wh.` entries) and root file systems. Same tree → same bytes: entries in
+ * lexical order with each directory before its contents, numeric owners, empty user and
+ * group names, whole-second mtimes, no atime/ctime, hard links as link entries.
+ */
+import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { lstat, readdir, readlink, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough, Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, constants as zc } from 'node:zlib';
+import * as zlib from 'node:zlib';
+import { pack, type Header, type Pack } from 'tar-stream';
+
+type Headers = Partial<Header> & { name: string; pax?: Record<string, string> };
+import { createDigester, type Digest } from '../util/digest.ts';
+import { tempName } from '../util/fs.ts';
+import { listXattrsTree } from '../platform/linux-fs.ts';
+import { OCI_LAYER_GZIP, OCI_LAYER, OCI_LAYER_ZSTD } from '../oci/media-types.ts';
+
+export type PackMode = 'layer' | 'rootfs';
+
+const OPAQUE = 'trusted.overlay.opaque';
+
+/** Whether an xattr belongs in a layer (overlay's own bookkeeping never does). */
+const keepXattr = (name: string) => !name.startsWith('trusted.overlay.');
+
+function isWhiteout(st: Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0;
+}
+
+function mtimeOf(st: Stats): Date {
+  return new Date(Math.floor(st.mtimeMs / 1000) * 1000);
+}
+
+function baseHeader(name: string, st: Stats): Headers {
+  return { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, uname: '', gname: '', mtime: mtimeOf(st) };
+}
+
+async function addEntry(p: Pack, header: Headers, file?: string): Promise<void> {
+  if (!file) {
+    await new Promise<void>((res, rej) => p.entry(header, (err) => (err ? rej(err) : res())));
+    return;
+  }
+  const entry = p.entry(header);
+  await pipeline(createReadStream(file), entry as unknown as Writable);
+}
+
+/** Writes the tar of the tree under `dir` to `out` (ended when done). The root itself is not an entry. */
+export async function packDirectory(dir: string, out: Writable | NodeJS.WritableStream, opts: { mode: PackMode }): Promise<void> {
+  const xattrs = await listXattrsTree(dir);
+  const links = new Map<string, string>();
+  const p = pack();
+  const piping = pipeline(p as unknown as NodeJS.ReadableStream, out as Writable);
+
+  const walk = async (rel: string): Promise<void> => {
+    const names = (await readdir(join(dir, rel))).sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : a === b ? 0 : 1));
+    for (const n of names) {
+      const r = rel ? `${rel}/${n}` : n;
+      const abs = join(dir, r);
+      const st = await lstat(abs);
+      const attrs = xattrs.get(abs);
+      const pax: Record<string, string> = {};
+      for (const [k, v] of [...(attrs ?? new Map())].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        if (keepXattr(k)) pax[`SCHILY.xattr.${k}`] = Buffer.from(v).toString('latin1');
+      }
+      const h = baseHeader(r, st);
+      if (Object.keys(pax).length) h.pax = pax;
+      if (opts.mode === 'layer' && isWhiteout(st)) {
+        await addEntry(p, { ...baseHeader(rel ? `${rel}/.wh.${n}` : `.wh.${n}`, st), mode: 0, type: 'file', size: 0 });
+        continue;
+      }
+      if (st.isDirectory()) {
+        await addEntry(p, { ...h, name: `${r}/`, type: 'directory' });
+        if (opts.mode === 'layer' && attrs?.get(OPAQUE) && Buffer.from(attrs.get(OPAQUE)!).toString() === 'y') {
+          await addEntry(p, { ...baseHeader(`${r}/.wh..wh..opq`, st), mode: 0, type: 'file', size: 0 });
+        }
+        await walk(r);
+      } else if (st.isSymbolicLink()) {
+        await addEntry(p, { ...h, type: 'symlink', linkname: await readlink(abs) });
+      } else if (st.isFile()) {
+        const key = `${st.dev}:${st.ino}`;
+        const first = st.nlink > 1 ? links.get(key) : undefined;
+        if (first) {
+          await addEntry(p, { ...h, type: 'link', linkname: first, size: 0 });
+          continue;
+        }
+        if (st.nlink > 1) links.set(key, r);
+        await addEntry(p, { ...h, type: 'file', size: st.size }, abs);
+      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+        await addEntry(p, {
+          ...h,
+          type: st.isCharacterDevice() ? 'character-device' : 'block-device',
+          devmajor: (st.rdev >>> 8) & 0xfff,
+          devminor: (st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00),
+        });
+      } else if (st.isFIFO()) {
+        await addEntry(p, { ...h, type: 'fifo' });
+      }
+      // Sockets are not part of images (as in BuildKit): skipped.
+    }
+  };
+  try {
+    await walk('');
+    p.finalize();
+  } catch (err) {
+    p.destroy(err as Error);
+    await piping.catch(() => {});
+    throw err;
+  }
+  await piping;
+}
+
+export interface LayerBlob {
+  digest: Digest;
+  size: number;
+  diffId: Digest;
+  uncompressedSize: number;
+  mediaType: string;
+}
+
+function tap(onChunk: (c: Buffer) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      onChunk(chunk);
+      cb(null, chunk);
+    },
+  });
+}
+
+/**
+ * Packs `dir` as a layer into `destPath`: the diff id (sha256 of the tar) and the blob
+ * digest (of the compressed bytes) computed in the same streaming pass. Written to a temp
+ * name and renamed, so `destPath` is either absent or complete.
+ */
+export async function createLayerBlob(
+  dir: string,
+  destPath: string,
+  opts: { compression?: 'gzip' | 'zstd' | 'none'; level?: number } = {},
+): Promise<LayerBlob> {
+  const compression = opts.compression ?? 'gzip';
+  const tarHash = createDigester();
+  const blobHash = createDigester();
+  const tmp = tempName(destPath);
+  const tarStream = new PassThrough();
+  const compressor =
+    compression === 'gzip'
+      ? createGzip({ level: opts.level ?? zc.Z_DEFAULT_COMPRESSION })
+      : compression === 'zstd'
+        ? (zlib as unknown as { createZstdCompress: (o?: object) => Transform }).createZstdCompress()
+        : new PassThrough();
+  try {
+    await Promise.all([
+      packDirectory(dir, tarStream, { mode: 'layer' }),
+      pipeline(tarStream, tap((c) => tarHash.update(c)), compressor, tap((c) => blobHash.update(c)), createWriteStream(tmp)),
+    ]);
+    await rename(tmp, destPath);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  return {
+    digest: blobHash.digest(),
+    size: blobHash.size,
+    diffId: tarHash.digest(),
+    uncompressedSize: tarHash.size,
+    mediaType: compression === 'gzip' ? OCI_LAYER_GZIP : compression === 'zstd' ? OCI_LAYER_ZSTD : OCI_LAYER,
+  };
+}

@@ -1,0 +1,130 @@
+import { copyFile, lstat, mkdir, readdir, readlink, symlink, chown, chmod, lutimes, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Stats } from 'node:fs';
+import type { FileCopy } from '../../llb/types.ts';
+import { KilnError } from '../../util/errors.ts';
+import { resolveInRoot, cleanPath } from './safe-path.ts';
+import { hasWildcards, matchPattern } from './glob.ts';
+import type { Ids } from './chown.ts';
+
+export interface CopyContext {
+  /** Root of the source file system (a context dir or a mounted snapshot view). */
+  srcRoot: string;
+  /** Root of the destination file system (the mounted overlay). */
+  destRoot: string;
+  /** Working dir of the destination, for relative dest paths (already applied by frontends). */
+  owner?: Ids;
+  /** Owner for files whose owner is not set explicitly (local context files become root's). */
+  defaultOwner?: Ids;
+}
+
+/**
+ * One COPY action, with BuildKit's rules: wildcard sources (Go path.Match per component),
+ * a directory source copies its contents (dirCopyContents), a dest ending in '/' or an
+ * existing directory receives files under their base names, otherwise the dest is the new
+ * path. Nothing is ever read or written outside the two roots.
+ */
+export async function copyAction(a: FileCopy, ctx: CopyContext): Promise<void> {
+  const sources = await expandSources(ctx.srcRoot, a);
+  if (sources.length === 0) {
+    if (a.allowEmptyWildcard && hasWildcards(a.src)) return;
+    throw new KilnError(`failed to compute cache key: "${cleanPath(a.src)}" not found`, { kind: 'build' });
+  }
+  const destPath = cleanPath(a.dest);
+  const destIsDir = a.dest.endsWith('/') || sources.length > 1 || hasWildcards(a.src);
+  for (const src of sources) {
+    const st = await lstat(src.abs);
+    const s = st.isSymbolicLink() && a.followSymlink ? await stat(await resolveInRoot(ctx.srcRoot, src.rel, true)).catch(() => st) : st;
+    const srcAbs = st.isSymbolicLink() && a.followSymlink ? await resolveInRoot(ctx.srcRoot, src.rel, true) : src.abs;
+    if (s.isDirectory() && a.dirCopyContents) {
+      const target = await resolveInRoot(ctx.destRoot, destIsDir && hasWildcards(a.src) ? join(destPath, basename(src.rel)) : destPath);
+      await ensureDirChain(ctx.destRoot, target, a, ctx);
+      await copyTree(srcAbs, target, a, ctx, s);
+      continue;
+    }
+    let target = await resolveInRoot(ctx.destRoot, destPath);
+    const existing = await stat(target).catch(() => undefined);
+    if (destIsDir || existing?.isDirectory()) {
+      await ensureDirChain(ctx.destRoot, target, a, ctx);
+      target = await resolveInRoot(ctx.destRoot, join(destPath, basename(src.rel)), false);
+    } else if (a.createDestPath) {
+      await ensureDirChain(ctx.destRoot, dirname(target), a, ctx);
+    }
+    await copyEntry(srcAbs, target, a, ctx, s);
+  }
+}
+
+async function expandSources(root: string, a: FileCopy): Promise<{ rel: string; abs: string }[]> {
+  const rel = cleanPath(a.src);
+  if (!a.allowWildcard || !hasWildcards(rel)) {
+    const abs = await resolveInRoot(root, rel, false);
+    try {
+      await lstat(abs);
+      return [{ rel, abs }];
+    } catch {
+      return [];
+    }
+  }
+  // Walk component by component, matching wildcard components against directory listings.
+  let cur: { rel: string; abs: string }[] = [{ rel: '/', abs: root }];
+  for (const comp of rel.split('/').filter(Boolean)) {
+    const next: typeof cur = [];
+    for (const c of cur) {
+      if (!hasWildcards(comp)) {
+        const r = join(c.rel, comp);
+        const abs = await resolveInRoot(root, r, false);
+        if (await lstat(abs).catch(() => undefined)) next.push({ rel: r, abs });
+        continue;
+      }
+      const dir = await resolveInRoot(root, c.rel, true);
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const n of names.sort()) {
+        if (matchPattern(comp, n)) next.push({ rel: join(c.rel, n), abs: join(dir, n) });
+      }
+    }
+    cur = next;
+  }
+  return cur;
+}
+
+async function ensureDirChain(root: string, target: string, a: FileCopy, ctx: CopyContext): Promise<void> {
+  if (target === root || (await stat(target).catch(() => undefined))?.isDirectory()) return;
+  await ensureDirChain(root, dirname(target), a, ctx);
+  await mkdir(target, { mode: 0o755 });
+  const o = ctx.owner;
+  if (o) await chown(target, o.uid, o.gid);
+}
+
+async function applyMeta(target: string, st: Stats, a: FileCopy, ctx: CopyContext): Promise<void> {
+  const o = ctx.owner ?? ctx.defaultOwner ?? { uid: st.uid, gid: st.gid };
+  const { lchown } = await import('node:fs/promises');
+  await lchown(target, o.uid, o.gid);
+  if (!st.isSymbolicLink()) await chmod(target, a.mode !== undefined && a.mode >= 0 ? a.mode : st.mode & 0o7777);
+  const t = a.timestamp !== undefined ? new Date(a.timestamp * 1000) : st.mtime;
+  await lutimes(target, t, t);
+}
+
+async function copyEntry(src: string, target: string, a: FileCopy, ctx: CopyContext, st: Stats): Promise<void> {
+  const existing = await lstat(target).catch(() => undefined);
+  if (st.isDirectory()) {
+    if (existing && !existing.isDirectory()) await rm(target, { recursive: true, force: true });
+    if (!existing || !existing.isDirectory()) await mkdir(target);
+    await copyTree(src, target, a, ctx, st);
+    return;
+  }
+  if (existing) await rm(target, { recursive: true, force: true });
+  if (st.isSymbolicLink()) await symlink(await readlink(src), target);
+  else if (st.isFile()) await copyFile(src, target);
+  else throw new KilnError(`cannot copy ${basename(src)}: not a regular file, directory or symlink`, { kind: 'input' });
+  await applyMeta(target, st, a, ctx);
+}
+
+/** Copies the contents of directory `src` into existing-or-new directory `target`, then its metadata. */
+async function copyTree(src: string, target: string, a: FileCopy, ctx: CopyContext, st: Stats): Promise<void> {
+  await mkdir(target, { recursive: true });
+  for (const name of (await readdir(src)).sort()) {
+    const child = join(src, name);
+    await copyEntry(child, join(target, name), a, ctx, await lstat(child));
+  }
+  await applyMeta(target, st, a, ctx);
+}

@@ -1,0 +1,123 @@
+import { mkdir, writeFile, rm, symlink, chown, chmod, lutimes, lstat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FileAction, FileOp } from '../../llb/types.ts';
+import { KilnError } from '../../util/errors.ts';
+import { removeAll } from '../../util/fs.ts';
+import { mountOverlay, unmountPath, withMountedView } from '../../snapshot/overlay.ts';
+import type { OpContext, OpResolver, Ref } from '../types.ts';
+import { snapshotLowerDirs } from './lower-dirs.ts';
+import { copyAction } from './file-copy.ts';
+import { resolveOwner } from './chown.ts';
+import { resolveInRoot, cleanPath } from './safe-path.ts';
+import { hasWildcards, matchPattern } from './glob.ts';
+
+/**
+ * File ops (COPY, ADD, WORKDIR's mkdir, ...): the actions run on an overlay of the base
+ * input with a fresh upper dir, which becomes the new snapshot.
+ */
+export function createFileOp(): OpResolver {
+  return function fileOp(ctx: OpContext) {
+    const body = ctx.op.op as FileOp;
+    return { exec: (inputs: Ref[]) => runFile(ctx, body, inputs) };
+  };
+}
+
+async function runFile(ctx: OpContext, body: FileOp, inputs: Ref[]): Promise<Ref[]> {
+  const { store } = ctx;
+  const first = body.actions[0];
+  if (!first) throw new KilnError('file op without actions', { kind: 'internal' });
+  body.actions.forEach((a, i) => {
+    if (i > 0 && a.input !== inputs.length + i - 1) throw new KilnError('file op: branching action chains are not supported yet', { kind: 'internal' });
+  });
+  const base = first.input >= 0 ? inputs[first.input] : undefined;
+  const lowerDirs = await snapshotLowerDirs(store, base);
+  const active = await store.snapshots.prepare();
+  const runDir = join(store.layout.run, randomBytes(6).toString('hex'));
+  const merged = join(runDir, 'merged');
+  await mkdir(merged, { recursive: true });
+  let mounted = false;
+  try {
+    await mountOverlay({ lowerDirs, upperDir: active.fs, workDir: active.work, target: merged });
+    mounted = true;
+    for (const a of body.actions) await applyAction(ctx, a, inputs, merged);
+    await unmountPath(merged);
+    mounted = false;
+    const rec = await store.snapshots.commit(active, { parent: base?.kind === 'snapshot' ? base.id : null });
+    return [{ kind: 'snapshot', id: rec.id }];
+  } catch (err) {
+    if (mounted) await unmountPath(merged).catch(() => {});
+    await store.snapshots.discard(active);
+    throw err;
+  } finally {
+    await removeAll(runDir);
+  }
+}
+
+async function applyAction(ctx: OpContext, fa: FileAction, inputs: Ref[], root: string): Promise<void> {
+  const a = fa.action;
+  switch (a.type) {
+    case 'copy': {
+      const owner = await resolveOwner(root, a.owner);
+      const src = fa.secondaryInput >= 0 ? inputs[fa.secondaryInput] : undefined;
+      if (src?.kind === 'local') {
+        await copyAction(a, { srcRoot: src.dir, destRoot: root, owner, defaultOwner: { uid: 0, gid: 0 } });
+        return;
+      }
+      const lowers = src?.id ? ctx.store.snapshots.layerDirs(src.id) : [];
+      await withMountedView(lowers, (srcRoot: string) => copyAction(a, { srcRoot, destRoot: root, owner }));
+      return;
+    }
+    case 'mkdir': {
+      const owner = await resolveOwner(root, a.owner);
+      const target = await resolveInRoot(root, a.path);
+      const existing = await lstat(target).catch(() => undefined);
+      if (existing?.isDirectory()) return;
+      if (existing) throw new KilnError(`mkdir ${a.path}: file exists`, { kind: 'build' });
+      if (!a.makeParents && !(await lstat(dirname(target)).catch(() => undefined))) {
+        throw new KilnError(`mkdir ${a.path}: parent directory does not exist`, { kind: 'build' });
+      }
+      await mkdirChain(root, target, a.mode, owner, a.timestamp);
+      return;
+    }
+    case 'mkfile': {
+      const owner = await resolveOwner(root, a.owner);
+      const target = await resolveInRoot(root, a.path);
+      await writeFile(target, Buffer.from(a.data, 'base64'));
+      await chmod(target, a.mode);
+      if (owner) await chown(target, owner.uid, owner.gid);
+      if (a.timestamp !== undefined) await lutimes(target, a.timestamp, a.timestamp);
+      return;
+    }
+    case 'rm': {
+      const paths = a.allowWildcard && hasWildcards(a.path) ? await globIn(root, a.path) : [await resolveInRoot(root, a.path, false)];
+      for (const p of paths) {
+        if (!a.allowNotFound && !(await lstat(p).catch(() => undefined))) throw new KilnError(`rm ${a.path}: no such file or directory`, { kind: 'build' });
+        await rm(p, { recursive: true, force: true });
+      }
+      return;
+    }
+    case 'symlink': {
+      const target = await resolveInRoot(root, a.newpath, false);
+      await symlink(a.oldpath, target);
+      return;
+    }
+  }
+}
+
+async function mkdirChain(root: string, target: string, mode: number, owner: { uid: number; gid: number } | undefined, ts?: number): Promise<void> {
+  if (target === root || (await lstat(target).catch(() => undefined))) return;
+  await mkdirChain(root, dirname(target), mode, owner, ts);
+  await mkdir(target);
+  await chmod(target, mode);
+  if (owner) await chown(target, owner.uid, owner.gid);
+  if (ts !== undefined) await lutimes(target, ts, ts);
+}
+
+async function globIn(root: string, pattern: string): Promise<string[]> {
+  const clean = cleanPath(pattern);
+  const dir = await resolveInRoot(root, dirname(clean));
+  const { readdir } = await import('node:fs/promises');
+  const base = clean.slice(clean.lastIndexOf('/') + 1);
+  return (await readdir(dir).catch(() => [] as string[])).filter((n) => matchPattern(base, n)).map((n) => join(dir, n));
+}

@@ -1,0 +1,61 @@
+/**
+ * Go's path.Match: `*` any run of non-slash characters, `?` one non-slash character,
+ * `[...]` classes with ranges and `^`/`!` negation, `\` escapes. Throws on a malformed pattern.
+ */
+export function matchPattern(pattern: string, name: string): boolean {
+  return new RegExp(`^${patternToRegExp(pattern)}$`, 'su').test(name);
+}
+
+export function hasWildcards(p: string): boolean {
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') i++;
+    else if (c === '*' || c === '?' || c === '[') return true;
+  }
+  return false;
+}
+
+function patternToRegExp(p: string): string {
+  let re = '';
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '\\') {
+      i++;
+      if (i >= p.length) throw new Error(`syntax error in pattern ${JSON.stringify(p)}`);
+      re += escapeRe(p[i]!);
+    } else if (c === '[') {
+      let j = i + 1;
+      let cls = '';
+      if (p[j] === '^' || p[j] === '!') {
+        cls += '^';
+        j++;
+      }
+      let closed = false;
+      let first = true;
+      for (; j < p.length; j++) {
+        const d = p[j]!;
+        if (d === ']' && !first) {
+          closed = true;
+          break;
+        }
+        first = false;
+        if (d === '\\') {
+          j++;
+          if (j >= p.length) break;
+          cls += escapeRe(p[j]!);
+        } else if (d === '-' ) cls += '-';
+        else cls += escapeRe(d);
+      }
+      if (!closed) throw new Error(`syntax error in pattern ${JSON.stringify(p)}`);
+      re += `(?:(?!/)[${cls}])`;
+      i = j;
+    } else re += escapeRe(c);
+  }
+  return re;
+}
+
+function escapeRe(c: string): string {
+  return /[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c;
+}

@@ -1,0 +1,132 @@
+import { sha256, type Digest } from '../util/digest.ts';
+import { KilnError, errorMessage } from '../util/errors.ts';
+import { canonicalJson } from '../llb/encode.ts';
+import type { Definition, Op, OpMetadata } from '../llb/types.ts';
+import type { ProgressSink } from '../progress/events.ts';
+import type { Store } from '../store/index.ts';
+import { EMPTY_REF, type OpContext, type OpResolvers, type OpSolver, type Ref } from './types.ts';
+import { vertexName, outputCount } from './vertex-info.ts';
+
+export interface SolveOptions {
+  store: Store;
+  ops: OpResolvers;
+  progress: ProgressSink;
+  signal?: AbortSignal;
+  /** Ignore cached results (everything runs), as `--no-cache`. */
+  noCache?: boolean;
+}
+
+export interface SolveResult {
+  ref: Ref;
+  /** Vertices that ran and that came from the cache, by digest. */
+  ran: Digest[];
+  cached: Digest[];
+}
+
+/**
+ * Runs a definition: each vertex at most once, independent vertices concurrently,
+ * vertices not needed for the output never. A vertex whose cache key has a record is not
+ * run, and then neither are its inputs (unless something else needs them).
+ */
+export async function solve(def: Definition, opts: SolveOptions): Promise<SolveResult> {
+  const ops = new Map<string, Op>(def.ops.map((o) => [o.digest, o.op]));
+  const signal = opts.signal ?? new AbortController().signal;
+  const solvers = new Map<string, OpSolver>();
+  const keys = new Map<string, Promise<string>>();
+  const results = new Map<string, Promise<Ref[]>>();
+  const ran: Digest[] = [];
+  const cached: Digest[] = [];
+
+  const contextOf = (digest: Digest): OpContext => {
+    const op = ops.get(digest);
+    if (!op) throw new KilnError(`invalid definition: op ${digest} is missing`, { kind: 'internal' });
+    const metadata: OpMetadata = def.metadata[digest] ?? {};
+    const name = vertexName(op, metadata);
+    return {
+      digest,
+      op,
+      metadata,
+      name,
+      store: opts.store,
+      progress: opts.progress,
+      signal,
+      log: (stream, chunk) =>
+        opts.progress.emit({ type: 'log', digest, stream, data: typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'), time: Date.now() }),
+    };
+  };
+
+  const solverOf = (digest: Digest): OpSolver => {
+    let s = solvers.get(digest);
+    if (!s) {
+      const ctx = contextOf(digest);
+      s = opts.ops[ctx.op.op.type](ctx);
+      solvers.set(digest, s);
+    }
+    return s;
+  };
+
+  const keyOf = (digest: Digest): Promise<string> => {
+    let k = keys.get(digest);
+    if (!k) {
+      k = (async () => {
+        const op = ops.get(digest)!;
+        const s = solverOf(digest);
+        const inputs = await Promise.all(op.inputs.map(async (i) => `${await keyOf(i.digest)}:${i.index}`));
+        const parts = s.cacheKeyParts ? await s.cacheKeyParts() : undefined;
+        return sha256(canonicalJson({ op: s.cacheBody ? s.cacheBody() : op.op, platform: op.platform, inputs, parts }));
+      })();
+      keys.set(digest, k);
+    }
+    return k;
+  };
+
+  const resultOf = (digest: Digest): Promise<Ref[]> => {
+    let r = results.get(digest);
+    if (!r) {
+      r = runVertex(digest);
+      results.set(digest, r);
+    }
+    return r;
+  };
+
+  const runVertex = async (digest: Digest): Promise<Ref[]> => {
+    const op = ops.get(digest)!;
+    const md = def.metadata[digest] ?? {};
+    const s = solverOf(digest);
+    const ctx = contextOf(digest);
+    const key = await keyOf(digest);
+    const cacheable = s.cacheable !== false;
+    const n = outputCount(op);
+    if (cacheable && !opts.noCache && !md.ignoreCache) {
+      const hits = Array.from({ length: n }, (_, i) => opts.store.cache.get(key, i));
+      if (hits.every((h) => h && (h.snapshot === null || opts.store.snapshots.get(h.snapshot)))) {
+        cached.push(digest);
+        opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'cached', time: Date.now() });
+        return hits.map((h) => ({ kind: 'snapshot', id: h!.snapshot }));
+      }
+    }
+    const inputs = await Promise.all(op.inputs.map(async (i) => (await resultOf(i.digest))[i.index] ?? EMPTY_REF));
+    if (signal.aborted) throw new KilnError('build canceled', { kind: 'canceled' });
+    opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'started', time: Date.now(), reason: cacheable ? 'no earlier build of this step' : undefined });
+    try {
+      const out = await s.exec(inputs);
+      if (cacheable) {
+        out.forEach((ref, i) => {
+          if (ref.kind === 'snapshot') opts.store.cache.put(key, i, ref.id, ctx.name);
+        });
+      }
+      ran.push(digest);
+      opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'completed', time: Date.now() });
+      return out;
+    } catch (err) {
+      opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'error', time: Date.now(), error: errorMessage(err) });
+      throw err;
+    }
+  };
+
+  if (!def.output) return { ref: EMPTY_REF, ran, cached };
+  // Resolve every key first (this resolves image metadata) so that errors in the graph show early.
+  await keyOf(def.output.digest);
+  const out = await resultOf(def.output.digest);
+  return { ref: out[def.output.index] ?? EMPTY_REF, ran, cached };
+}

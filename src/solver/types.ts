@@ -1,0 +1,48 @@
+import type { Digest } from '../util/digest.ts';
+import type { Op, OpMetadata } from '../llb/types.ts';
+import type { ProgressSink } from '../progress/events.ts';
+import type { Store } from '../store/index.ts';
+
+import type { SourceRef } from '../source/types.ts';
+
+/** A solved output: a committed snapshot (null id = empty file system) or a local directory read in place. */
+export type Ref = SourceRef;
+
+export const EMPTY_REF: Ref = { kind: 'snapshot', id: null };
+
+/** What an op implementation gets for one vertex. */
+export interface OpContext {
+  digest: Digest;
+  op: Op;
+  metadata: OpMetadata;
+  /** Display name (`[stage 1/3] RUN make`). */
+  name: string;
+  store: Store;
+  progress: ProgressSink;
+  signal: AbortSignal;
+  /** Streams a step's output into progress. */
+  log(stream: 'stdout' | 'stderr', chunk: Uint8Array | string): void;
+}
+
+/**
+ * One vertex's implementation. The solver core calls cacheKeyParts before deciding
+ * whether to run, and exec only on a cache miss, with its inputs' results.
+ */
+export interface OpSolver {
+  /**
+   * The parts of the op that define its result, beyond the op body and its inputs' keys:
+   * an image's manifest digest, a local directory's content checksum. May resolve remote
+   * metadata; must not do the work itself.
+   */
+  cacheKeyParts?(): Promise<unknown>;
+  /** The op body as it enters the cache key (drop fields that do not affect the result). */
+  cacheBody?(): unknown;
+  /** Whether results may be stored in (and read from) the cache. Default true. */
+  cacheable?: boolean;
+  exec(inputs: Ref[]): Promise<Ref[]>;
+}
+
+export type OpResolver = (ctx: OpContext) => OpSolver;
+
+/** Implementations by op type, injected by the composition root (cli). */
+export type OpResolvers = Record<Op['op']['type'], OpResolver>;

@@ -1,0 +1,14 @@
+import { createLayerBlob } from '../snapshot/pack.ts';
+import { checksumTree } from '../source/local-checksum.ts';
+
+/**
+ * CPU-heavy tasks that run on worker threads: each takes and returns plain
+ * (structured-clone) values. The pool (worker-pool.ts) calls them by name.
+ */
+export const workerTasks = {
+  createLayerBlob: (dir: string, dest: string, opts?: Parameters<typeof createLayerBlob>[2]) => createLayerBlob(dir, dest, opts),
+  checksumTree: (root: string) => checksumTree(root),
+};
+
+export type WorkerTasks = typeof workerTasks;
+export type TaskName = keyof WorkerTasks;

@@ -1,0 +1,80 @@
+import type { Platform } from '../oci/types.ts';
+import { sha256, type Digest } from '../util/digest.ts';
+import { KilnError } from '../util/errors.ts';
+import type { Store } from '../store/index.ts';
+import type { SourceFactory, SourceInstance, SourceRef } from './types.ts';
+import { applyLayerBlob } from '../snapshot/apply-layer.ts';
+import type { Descriptor } from '../oci/types.ts';
+import type { Reference } from '../oci/reference.ts';
+import type { ImageResolver } from './image-resolver.ts';
+
+/**
+ * `docker-image://REF`: resolves the manifest for the op's platform (that digest is the
+ * cache key), then makes one snapshot per layer, keyed by chain id so that every image
+ * sharing a base shares its snapshots. Layers download concurrently and apply in order.
+ */
+export function createImageSource(resolver: ImageResolver, hostPlatform: Platform): SourceFactory {
+  return function imageSource(identifier, _attrs, ctx): SourceInstance {
+    const ref = identifier.slice('docker-image://'.length);
+    const platform = ctx.platform ?? hostPlatform;
+    const resolved = () => resolver.resolve(ref, platform);
+    return {
+      async cacheKeyParts() {
+        return { manifest: (await resolved()).manifestDigest };
+      },
+      async load(): Promise<SourceRef> {
+        const img = await resolved();
+        const layers = img.manifest.layers;
+        const diffIds = img.config.rootfs.diff_ids as Digest[];
+        if (layers.length !== diffIds.length) {
+          throw new KilnError(`image ${ref}: ${layers.length} layers but ${diffIds.length} diff ids in its config`, { kind: 'input' });
+        }
+        const chainIds = chainIdsOf(diffIds);
+        const blobs = layers.map((l, i) =>
+          ctx.store.snapshots.byChainId(chainIds[i]!) ? Promise.resolve() : ensureBlob(ctx.store, resolver, img.ref, l as Descriptor),
+        );
+        blobs.forEach((b) => b.catch(() => {}));
+        let parent: string | null = null;
+        for (let i = 0; i < layers.length; i++) {
+          const existing = ctx.store.snapshots.byChainId(chainIds[i]!);
+          if (existing) {
+            parent = existing.id;
+            continue;
+          }
+          await blobs[i];
+          const l = layers[i] as Descriptor;
+          const lowerDirs = parent ? ctx.store.snapshots.layerDirs(parent) : [];
+          const active = await ctx.store.snapshots.prepare();
+          try {
+            await applyLayerBlob(ctx.store.content.path(l.digest as Digest), l.mediaType, active.fs, { lowerDirs });
+          } catch (err) {
+            await ctx.store.snapshots.discard(active);
+            throw err;
+          }
+          const rec = await ctx.store.snapshots.commit(active, {
+            parent,
+            chainId: chainIds[i],
+            blob: { digest: l.digest as Digest, size: l.size, mediaType: l.mediaType, diffId: diffIds[i]! },
+          });
+          parent = rec.id;
+        }
+        return { kind: 'snapshot', id: parent };
+      },
+    };
+  };
+}
+
+async function ensureBlob(store: Store, resolver: ImageResolver, ref: Reference, desc: Descriptor): Promise<void> {
+  const d = desc.digest as Digest;
+  if (await store.content.has(d)) return;
+  const tmp = store.content.ingestPath();
+  await resolver.registry.fetchBlobToFile(ref, desc, tmp);
+  await store.content.adopt(tmp, d);
+}
+
+/** OCI chain ids: chain[0] = diff[0]; chain[i] = sha256(chain[i-1] + " " + diff[i]). */
+export function chainIdsOf(diffIds: Digest[]): Digest[] {
+  const out: Digest[] = [];
+  for (const d of diffIds) out.push(out.length ? sha256(`${out[out.length - 1]} ${d}`) : d);
+  return out;
+}

@@ -1,0 +1,26 @@
+import type { Platform } from '../oci/types.ts';
+import type { Store } from '../store/index.ts';
+
+/** What a source produces: a committed snapshot (null id = empty) or a local directory read in place. */
+export type SourceRef = { kind: 'snapshot'; id: string | null } | { kind: 'local'; name: string; dir: string; excludePatterns: string[] };
+
+export interface SourceContext {
+  store: Store;
+  /** The platform the op asks for, if any. */
+  platform?: Platform;
+  signal: AbortSignal;
+}
+
+/**
+ * One source vertex. `cacheKeyParts` identifies the content (an image's manifest digest,
+ * a directory's checksum) without fetching it; `load` fetches it.
+ */
+export interface SourceInstance {
+  /** false when results must not be recorded in the cache (they are not snapshots). */
+  cacheable?: boolean;
+  cacheKeyParts(): Promise<unknown>;
+  load(): Promise<SourceRef>;
+}
+
+/** Makes the instance for one identifier of this factory's scheme. */
+export type SourceFactory = (identifier: string, attrs: Record<string, string>, ctx: SourceContext) => SourceInstance;

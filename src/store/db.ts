@@ -1,0 +1,55 @@
+import { DatabaseSync } from 'node:sqlite';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * The records database (node:sqlite, WAL): snapshots, cache keys, images. Several
+ * processes may open it at once; writers wait (busy_timeout) rather than fail.
+ */
+export type Db = DatabaseSync;
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS snapshots (
+  id TEXT PRIMARY KEY,
+  parent TEXT,
+  chain_id TEXT,
+  blob_digest TEXT,
+  blob_size INTEGER,
+  blob_media_type TEXT,
+  diff_id TEXT,
+  created_at INTEGER NOT NULL,
+  last_used INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS snapshots_chain_id ON snapshots(chain_id) WHERE chain_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS cache (
+  key TEXT NOT NULL,
+  output INTEGER NOT NULL,
+  snapshot TEXT,
+  description TEXT,
+  created_at INTEGER NOT NULL,
+  last_used INTEGER NOT NULL,
+  PRIMARY KEY (key, output)
+);
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+`;
+
+export function openDb(path: string): Db {
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path);
+  db.exec('PRAGMA busy_timeout = 30000');
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = NORMAL');
+  db.exec('PRAGMA foreign_keys = OFF');
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(SCHEMA);
+    db.prepare('INSERT OR IGNORE INTO meta (k, v) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+  return db;
+}

@@ -1,0 +1,34 @@
+import { mkdir } from 'node:fs/promises';
+import { openDb, type Db } from './db.ts';
+import { openContentStore, type ContentStore } from './content.ts';
+import { openSnapshotStore, type SnapshotStore } from './snapshots.ts';
+import { openCacheRecords, type CacheRecords } from './cache-records.ts';
+import { stateLayout, type StateLayout } from './state-dir.ts';
+
+/** Everything under one state dir, opened once per process. */
+export interface Store {
+  layout: StateLayout;
+  db: Db;
+  content: ContentStore;
+  snapshots: SnapshotStore;
+  cache: CacheRecords;
+  close(): void;
+}
+
+export async function openStore(root: string): Promise<Store> {
+  const layout = stateLayout(root);
+  await Promise.all([layout.blobs, layout.ingest, layout.snapshots, layout.run].map((d) => mkdir(d, { recursive: true })));
+  const db = openDb(layout.db);
+  return {
+    layout,
+    db,
+    content: openContentStore(layout.blobs, layout.ingest),
+    snapshots: openSnapshotStore(db, layout.snapshots),
+    cache: openCacheRecords(db),
+    close: () => db.close(),
+  };
+}
+
+export { resolveStateDir, stateLayout } from './state-dir.ts';
+export type { ContentStore, SnapshotStore, CacheRecords, StateLayout };
+export type { SnapshotRecord, ActiveSnapshot } from './snapshots.ts';

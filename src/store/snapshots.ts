@@ -1,0 +1,143 @@
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Db } from './db.ts';
+import type { Digest } from '../util/digest.ts';
+import { removeAll } from '../util/fs.ts';
+
+/** A committed, immutable snapshot: one overlay layer directory plus its parent chain. */
+export interface SnapshotRecord {
+  id: string;
+  parent: string | null;
+  chainId: string | null;
+  blob: { digest: Digest; size: number; mediaType: string; diffId: Digest } | null;
+}
+
+/** A snapshot being written: nothing refers to it until commit(). */
+export interface ActiveSnapshot {
+  id: string;
+  /** The layer directory (overlay upper dir). */
+  fs: string;
+  /** The overlay work dir (same file system as fs). */
+  work: string;
+}
+
+export interface SnapshotStore {
+  /** Creates an empty active snapshot in a temp location. */
+  prepare(): Promise<ActiveSnapshot>;
+  /**
+   * Makes the active snapshot permanent: moves it to `snapshots/<id>` and records it.
+   * Returns the existing record instead when `chainId` is already committed (another
+   * process got there first); the active one is then discarded.
+   */
+  commit(active: ActiveSnapshot, opts: { parent: string | null; chainId?: string; blob?: SnapshotRecord['blob'] }): Promise<SnapshotRecord>;
+  discard(active: ActiveSnapshot): Promise<void>;
+  get(id: string): SnapshotRecord | undefined;
+  byChainId(chainId: string): SnapshotRecord | undefined;
+  /** Layer directories from the top (this snapshot) down to the base. */
+  layerDirs(id: string | null): string[];
+  /** Records, base first, ending with `id`. */
+  chain(id: string | null): SnapshotRecord[];
+  setBlob(id: string, blob: NonNullable<SnapshotRecord['blob']>): void;
+  dir(id: string): string;
+}
+
+interface Row {
+  id: string;
+  parent: string | null;
+  chain_id: string | null;
+  blob_digest: string | null;
+  blob_size: number | null;
+  blob_media_type: string | null;
+  diff_id: string | null;
+}
+
+function toRecord(r: Row): SnapshotRecord {
+  return {
+    id: r.id,
+    parent: r.parent,
+    chainId: r.chain_id,
+    blob: r.blob_digest
+      ? { digest: r.blob_digest as Digest, size: r.blob_size ?? 0, mediaType: r.blob_media_type ?? '', diffId: r.diff_id as Digest }
+      : null,
+  };
+}
+
+export function openSnapshotStore(db: Db, root: string): SnapshotStore {
+  const getStmt = db.prepare('SELECT * FROM snapshots WHERE id = ?');
+  const chainStmt = db.prepare('SELECT * FROM snapshots WHERE chain_id = ?');
+  const dir = (id: string) => join(root, id);
+  const get = (id: string) => {
+    const r = getStmt.get(id) as Row | undefined;
+    return r ? toRecord(r) : undefined;
+  };
+  const chain = (id: string | null): SnapshotRecord[] => {
+    const out: SnapshotRecord[] = [];
+    for (let cur = id; cur; ) {
+      const rec = get(cur);
+      if (!rec) throw new Error(`snapshot ${cur} is missing from the records`);
+      out.unshift(rec);
+      cur = rec.parent;
+    }
+    return out;
+  };
+  return {
+    dir,
+    get,
+    chain,
+    byChainId(chainId) {
+      const r = chainStmt.get(chainId) as Row | undefined;
+      return r ? toRecord(r) : undefined;
+    },
+    layerDirs(id) {
+      return chain(id)
+        .reverse()
+        .map((r) => join(dir(r.id), 'fs'));
+    },
+    async prepare() {
+      const id = randomBytes(6).toString('hex');
+      const base = join(root, `tmp-${id}`);
+      await mkdir(join(base, 'fs'), { recursive: true });
+      await mkdir(join(base, 'work'), { recursive: true });
+      return { id, fs: join(base, 'fs'), work: join(base, 'work') };
+    },
+    async commit(active, opts) {
+      const now = Date.now();
+      if (opts.chainId) {
+        const existing = this.byChainId(opts.chainId);
+        if (existing) {
+          await this.discard(active);
+          return existing;
+        }
+      }
+      const base = join(root, `tmp-${active.id}`);
+      await rm(join(base, 'work'), { recursive: true, force: true });
+      await rename(base, dir(active.id));
+      const b = opts.blob;
+      try {
+        db.prepare(
+          'INSERT INTO snapshots (id, parent, chain_id, blob_digest, blob_size, blob_media_type, diff_id, created_at, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ).run(active.id, opts.parent, opts.chainId ?? null, b?.digest ?? null, b?.size ?? null, b?.mediaType ?? null, b?.diffId ?? null, now, now);
+      } catch (err) {
+        // Lost a race on chain_id with another process: use theirs.
+        const existing = opts.chainId ? this.byChainId(opts.chainId) : undefined;
+        await removeAll(dir(active.id));
+        if (existing) return existing;
+        throw err;
+      }
+      return get(active.id)!;
+    },
+    async discard(active) {
+      await removeAll(join(root, `tmp-${active.id}`));
+    },
+    setBlob(id, blob) {
+      db.prepare('UPDATE snapshots SET blob_digest = ?, blob_size = ?, blob_media_type = ?, diff_id = ? WHERE id = ?').run(
+        blob.digest,
+        blob.size,
+        blob.mediaType,
+        blob.diffId,
+        id,
+      );
+    },
+  };
+}
