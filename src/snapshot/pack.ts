@@ -40,7 +40,12 @@ function baseHeader(name: string, st: Stats): Headers {
 
 async function addEntry(p: Pack, header: Headers, file?: string): Promise<void> {
   if (!file) {
-    await new Promise<void>((res, rej) => p.entry(header, (err) => (err ? rej(err) : res())));
+    // Empty regular files (whiteouts, markers) need their (empty) body written.
+    await new Promise<void>((res, rej) => {
+      const cb = (err?: Error | null) => (err ? rej(err) : res());
+      if (header.type === 'file') p.entry(header, '', cb);
+      else p.entry(header, cb);
+    });
     return;
   }
   const entry = p.entry(header);
