@@ -101,6 +101,7 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
       const hits = Array.from({ length: n }, (_, i) => opts.store.cache.get(key, i));
       if (hits.every((h) => h && (h.snapshot === null || opts.store.snapshots.get(h.snapshot)))) {
         cached.push(digest);
+        await reportCachedInputs(op);
         opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'cached', time: Date.now() });
         return hits.map((h) => ({ kind: 'snapshot', id: h!.snapshot }));
       }
@@ -121,6 +122,25 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
     } catch (err) {
       opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'error', time: Date.now(), error: errorMessage(err) });
       throw err;
+    }
+  };
+
+  /**
+   * Inputs of a cache hit are not needed, but users expect to see every step of a cached
+   * build as CACHED (as BuildKit shows them): report those whose own records exist.
+   */
+  const reported = new Set<string>();
+  const reportCachedInputs = async (op: Op): Promise<void> => {
+    for (const i of op.inputs) {
+      if (reported.has(i.digest) || results.has(i.digest)) continue;
+      reported.add(i.digest);
+      const inputOp = ops.get(i.digest)!;
+      if (solverOf(i.digest).cacheable === false) continue;
+      const k = await keyOf(i.digest);
+      if (!opts.store.cache.get(k, i.index)) continue;
+      await reportCachedInputs(inputOp);
+      cached.push(i.digest);
+      opts.progress.emit({ type: 'vertex', digest: i.digest, name: contextOf(i.digest).name, status: 'cached', time: Date.now() });
     }
   };
 
