@@ -5,7 +5,6 @@
  * them rare (whiteouts, opaque dirs, devices, xattrs, one mount per step).
  */
 import { spawn } from 'node:child_process';
-import { KilnError } from '../util/errors.ts';
 
 function run(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve, reject) => {
@@ -17,7 +16,7 @@ function run(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<
     child.on('error', (err) =>
       reject(
         (err as NodeJS.ErrnoException).code === 'ENOENT'
-          ? new KilnError(`${cmd} is not installed`, { kind: 'runtime', hint: cmd.endsWith('fattr') ? 'apt-get install attr' : `install ${cmd}` })
+          ? new Error(`${cmd} is not installed (${cmd.endsWith('fattr') ? 'apt-get install attr' : `install ${cmd}`})`)
           : err,
       ),
     );
@@ -27,7 +26,7 @@ function run(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<
 
 async function must(cmd: string, args: string[], what: string, opts: { cwd?: string } = {}): Promise<string> {
   const r = await run(cmd, args, opts);
-  if (r.code !== 0) throw new KilnError(`${what}: ${r.stderr.trim() || `${cmd} exited with ${r.code}`}`, { kind: 'runtime' });
+  if (r.code !== 0) throw new Error(`${what}: ${r.stderr.trim() || `${cmd} exited with ${r.code}`}`);
   return r.stdout;
 }
 
