@@ -46,23 +46,30 @@ cli
     process.exitCode = await runDoctor(flags.root);
   });
 
-cli.command('[...args]', '').action((args: string[]) => {
-  if (args.length) throw usageError(`unknown command "${args[0]}"`, 'run `kiln --help` for the list of commands');
-  cli.outputHelp();
-});
-
 cli.help();
 cli.version(version);
 
 async function main(): Promise<void> {
   try {
-    cli.parse(process.argv, { run: false });
+    const parsed = cli.parse(process.argv, { run: false });
+    if (!cli.matchedCommand && !parsed.options.help && !parsed.options.version) {
+      if (parsed.args.length) {
+        const { nearest } = await import('./unknown-option.ts');
+        const near = nearest(String(parsed.args[0]), cli.commands.map((c) => c.name));
+        throw usageError(`unknown command "${parsed.args[0]}"${near ? ` (did you mean ${near}?)` : ''}`, 'run `kiln --help` for the list of commands');
+      }
+      cli.outputHelp();
+      return;
+    }
     await cli.runMatchedCommand();
   } catch (err) {
     const e = err as Error;
     // cac reports unknown options and missing values with plain Errors named CACError.
     if (e?.name === 'CACError') {
-      process.stderr.write(formatError(usageError(e.message, 'run `kiln <command> --help` for the flags')));
+      const { describeUnknownOption } = await import('./unknown-option.ts');
+      const known = (cli.matchedCommand ?? cli.globalCommand).options.flatMap((o) => o.names.map((n) => n.replace(/([A-Z])/g, '-$1').toLowerCase()));
+      const message = describeUnknownOption(e.message, process.argv.slice(2), known) ?? e.message;
+      process.stderr.write(formatError(usageError(message, 'run `kiln <command> --help` for the flags')));
       process.exitCode = 2;
       return;
     }

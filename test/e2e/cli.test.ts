@@ -1,0 +1,128 @@
+/** The command line itself: version, help, doctor, usage errors, FROM scratch, --network. */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
+import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
+import { makeTempDir, removeAll } from '../../src/util/fs.ts';
+
+let state: Awaited<ReturnType<typeof tempStateDir>>;
+beforeAll(async () => {
+  state = await tempStateDir();
+});
+afterAll(async () => {
+  await state.cleanup();
+});
+
+describe('kiln commands', () => {
+  test('version and --version', async () => {
+    const a = await runKiln(['version']);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toMatch(/^kiln \d+\.\d+\.\d+/);
+    const b = await runKiln(['--version']);
+    expect(b.code).toBe(0);
+    expect(b.stdout).toContain('0.1.0');
+  });
+
+  test('--help on every command', async () => {
+    for (const args of [['--help'], ['build', '--help'], ['version', '--help'], ['doctor', '--help']]) {
+      const r = await runKiln(args);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Usage');
+    }
+    expect((await runKiln(['build', '--help'])).stdout).toContain('--build-arg');
+  });
+
+  test('doctor prints one line per check and passes on this machine', async () => {
+    const r = await runKiln(['doctor', '--root', state.root]);
+    expect(r.stdout).toContain('OCI runtime');
+    expect(r.stdout).toContain('overlayfs');
+    expect(r.stdout).toContain('state dir');
+    expect(r.stdout).toContain('free disk');
+    expect(r.code).toBe(0);
+  });
+
+  test('usage errors exit 2 and say what is wrong', async () => {
+    const unknownFlag = await runKiln(['build', '--no-such-flag', '.']);
+    expect(unknownFlag.code).toBe(2);
+    expect(unknownFlag.stderr).toContain('unknown flag: --no-such-flag');
+    const typo = await runKiln(['build', '--buld-arg', 'a=b', '.']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('did you mean --build-arg?');
+    const cmd = await runKiln(['buidl']);
+    expect(cmd.code).toBe(2);
+    expect(cmd.stderr).toContain('did you mean build?');
+    const badOutput = await runKiln(['build', '-o', 'type=nope,dest=x', '.'], { root: state.root });
+    expect(badOutput.code).toBe(2);
+    expect(badOutput.stderr).toContain('unsupported output type "nope"');
+    const noContext = await runKiln(['build'], { root: state.root });
+    expect(noContext.code).toBe(2);
+  });
+
+  test('a Dockerfile error names file:line and shows the line', async () => {
+    const ctx = await makeContext({ Dockerfile: 'FROM scratch\nFROBNICATE x\n' });
+    try {
+      const r = await runKiln(['build', ctx.dir], { root: state.root });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('Dockerfile:2');
+      expect(r.stderr).toContain('FROBNICATE x');
+    } finally {
+      await ctx.cleanup();
+    }
+  });
+
+  test('FROM scratch with COPY and metadata', async () => {
+    const ctx = await makeContext({ Dockerfile: 'FROM scratch\nCOPY a.txt /data/\nLABEL k=v\nCMD ["/x"]\n', 'a.txt': 'A\n' });
+    const out = await makeTempDir('kiln-out-');
+    try {
+      const r = await runKiln(['build', '--progress=plain', '-o', `type=local,dest=${join(out, 'fs')}`, ctx.dir], { root: state.root });
+      expect(r.code).toBe(0);
+      expect(await readFile(join(out, 'fs', 'data', 'a.txt'), 'utf8')).toBe('A\n');
+    } finally {
+      await ctx.cleanup();
+      await removeAll(out);
+    }
+  });
+});
+
+describe('--network', () => {
+  let reg: BusyboxRegistry;
+  let server: Server;
+  let port = 0;
+  beforeAll(async () => {
+    reg = await withBusyboxRegistry();
+    server = createServer((s) => s.end('pong\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    await reg.stop();
+    await new Promise((r) => server.close(r));
+  });
+
+  const dockerfile = () => `FROM ${reg.ref}\nRUN echo probe-${Date.now()}-${Math.random()} && (nc -w 2 127.0.0.1 ${port} </dev/null > /reply || true) && echo "reply: $(cat /reply)"\n`;
+
+  test('the default network is the host network', async () => {
+    const ctx = await makeContext({ Dockerfile: dockerfile() });
+    try {
+      const r = await runKiln(['build', '--progress=plain', ctx.dir], { root: state.root });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('reply: pong');
+    } finally {
+      await ctx.cleanup();
+    }
+  });
+
+  test('--network none has only loopback: the host server is unreachable', async () => {
+    const ctx = await makeContext({ Dockerfile: dockerfile() });
+    try {
+      const r = await runKiln(['build', '--progress=plain', '--network', 'none', ctx.dir], { root: state.root });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/reply: \n|reply: $/m);
+      expect(r.stderr).not.toContain('reply: pong');
+    } finally {
+      await ctx.cleanup();
+    }
+  });
+});
