@@ -1,5 +1,7 @@
 import { dirname, resolve, basename } from 'node:path';
-import { stat, readFile } from 'node:fs/promises';
+import { stat, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeTempDir } from '../util/fs.ts';
 import { resolveStateDir } from '../store/state-dir.ts';
 import { usageError } from '../util/errors.ts';
 import { hostPlatform, parsePlatform } from '../oci/platform.ts';
@@ -40,7 +42,16 @@ export async function buildRequestFromFlags(contextArg: string | undefined, f: B
   const ctxStat = await stat(locals.context).catch(() => undefined);
   if (!ctxStat?.isDirectory()) throw usageError(`build context ${locals.context} is not a directory`);
   let filename = 'Dockerfile';
-  if (f.file) {
+  const tempDirs: string[] = [];
+  if (f.file === '-') {
+    // Dockerfile from stdin: kept in a temp dir for the build (removed by the caller).
+    const dir = await makeTempDir('kiln-stdin-');
+    tempDirs.push(dir);
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    await writeFile(join(dir, 'Dockerfile'), Buffer.concat(chunks));
+    locals.dockerfile = dir;
+  } else if (f.file) {
     const p = resolve(f.file);
     locals.dockerfile = dirname(p);
     filename = basename(p);
@@ -85,6 +96,7 @@ export async function buildRequestFromFlags(contextArg: string | undefined, f: B
     runtime: f.runtime,
     opts,
     iidfile: f.iidfile,
+    tempDirs,
   };
 }
 

@@ -8,11 +8,13 @@ import { solve } from '../solver/solve.ts';
 import { createSourceOp } from '../solver/ops/source.ts';
 import { createExecOp } from '../solver/ops/exec.ts';
 import { createFileOp } from '../solver/ops/file.ts';
+import { createMergeOp } from '../solver/ops/merge.ts';
 import type { OpResolvers } from '../solver/types.ts';
 import { hostPlatform } from '../oci/platform.ts';
 import { KilnError } from '../util/errors.ts';
 import type { ProgressSink } from '../progress/events.ts';
-import type { Frontend } from '../frontend/api.ts';
+import type { Frontend, FrontendResult } from '../frontend/api.ts';
+import type { ImageResolver } from '../source/image-resolver.ts';
 import type { BuildRequest } from './request.ts';
 import { createFrontendContext } from './frontend-context.ts';
 import { imageOfRef, openRootfsView } from './result-image.ts';
@@ -33,6 +35,15 @@ async function loadFrontend(name: string): Promise<Frontend> {
   throw new KilnError(`unknown frontend "${name}"`, { kind: 'usage', hint: 'kiln ships dockerfile.v0' });
 }
 
+/** Runs the request's frontend: the LLB definition and image config, nothing solved. */
+export async function runFrontend(req: BuildRequest, resolver: ImageResolver, progress: ProgressSink): Promise<FrontendResult> {
+  const frontend = await loadFrontend(req.frontend);
+  const ctx = createFrontendContext(req, resolver, (w) =>
+    progress.emit({ type: 'warning', message: w.location ? `${w.message} (${w.location.file}:${w.location.startLine})` : w.message, time: Date.now() }),
+  );
+  return frontend.build(ctx);
+}
+
 /** Runs one build: frontend → solve → exporters. The composition root of kiln's layers. */
 export async function runBuild(req: BuildRequest, progress: ProgressSink, signal: AbortSignal): Promise<BuildOutcome> {
   const exporters = req.outputs.map(exporterFor);
@@ -41,11 +52,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
   try {
     const registry = createRegistryClient({});
     const resolver = createImageResolver(registry);
-    const frontend = await loadFrontend(req.frontend);
-    const ctx = createFrontendContext(req, resolver, (w) =>
-      progress.emit({ type: 'warning', message: w.location ? `${w.message} (${w.location.file}:${w.location.startLine})` : w.message, time: Date.now() }),
-    );
-    const result = await frontend.build(ctx);
+    const result = await runFrontend(req, resolver, progress);
     const ops: OpResolvers = {
       source: createSourceOp({
         'docker-image': createImageSource(resolver, hostPlatform()),
@@ -53,9 +60,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       }),
       exec: createExecOp({ runtime: req.runtime, defaultNetwork: req.network }),
       file: createFileOp(),
-      merge: () => {
-        throw new KilnError('merge ops are not supported yet', { kind: 'input' });
-      },
+      merge: createMergeOp(),
       diff: () => {
         throw new KilnError('diff ops are not supported yet', { kind: 'input' });
       },

@@ -34,6 +34,28 @@ cli
     await runBuildCommand(context, flags);
   });
 
+cli
+  .command('debug <what> [...args]', 'Inspect how kiln reads a build: parse, expand, words, llb')
+  .option('-f, --file <path>', 'parse/llb: the Dockerfile (- for stdin)')
+  .option('--env <k=v>', 'expand/words: a variable (repeatable)')
+  .option('--escape <char>', 'expand/words: the escape character', { default: '\\' })
+  .option('--build-arg <k=v>', 'llb: a build arg (repeatable)')
+  .option('--target <stage>', 'llb: the target stage')
+  .option('--platform <list>', 'llb: target platform')
+  .option('--local <name=dir>', 'llb: a named local directory')
+  .option('--opt <k=v>', 'llb: a frontend option')
+  .example("kiln debug parse -f Dockerfile")
+  .example("kiln debug expand --env A=1 -- '${A:-x}'")
+  .action(async (what: string, args: string[], flags: Record<string, unknown>) => {
+    const d = await import('./debug.ts');
+    const rest = [...args, ...((flags['--'] as string[] | undefined) ?? [])];
+    if (what === 'parse') return d.debugParse(flags.file as string | undefined);
+    if (what === 'expand') return d.debugExpand(rest, flags.env, flags.escape as string);
+    if (what === 'words') return d.debugWords(rest, flags.env, flags.escape as string);
+    if (what === 'llb') return d.debugLlb(rest[0], flags);
+    throw usageError(`unknown debug command "${what}"`, 'use parse, expand, words or llb');
+  });
+
 cli.command('version', 'Show the version').action(() => {
   process.stdout.write(`kiln ${version} (${commit})\n`);
 });
@@ -49,9 +71,22 @@ cli
 cli.help();
 cli.version(version);
 
+/** `-f -` and `-o -` mean stdin/stdout; cac would read a lone `-` as a missing value. */
+function joinDashValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('-') && a !== '-' && a !== '--' && !a.includes('=') && argv[i + 1] === '-') {
+      out.push(`${a}=-`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   try {
-    const parsed = cli.parse(process.argv, { run: false });
+    const parsed = cli.parse(joinDashValues(process.argv), { run: false });
     if (!cli.matchedCommand && !parsed.options.help && !parsed.options.version) {
       if (parsed.args.length) {
         const { nearest } = await import('./unknown-option.ts');

@@ -25,4 +25,6 @@ export interface BuildRequest {
   runtime?: string;
   opts: Record<string, string>;
   iidfile?: string;
+  /** Temp dirs made for this request (e.g. a Dockerfile read from stdin); removed after the build. */
+  tempDirs: string[];
 }

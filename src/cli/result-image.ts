@@ -24,7 +24,7 @@ export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile
     let blob = rec.blob;
     if (!blob || !(await store.content.has(blob.digest))) {
       const tmp = store.content.ingestPath();
-      const made = await makeLayer(join(store.snapshots.dir(rec.id), 'fs'), tmp, { compression: 'gzip' });
+      const made = await makeLayer(store.snapshots.layerDir(rec), tmp, { compression: 'gzip' });
       await store.content.adopt(tmp, made.digest);
       blob = { digest: made.digest, size: made.size, mediaType: made.mediaType, diffId: made.diffId };
       store.snapshots.setBlob(rec.id, blob);

@@ -1,6 +1,7 @@
 import { createPlainPrinter } from '../progress/plain.ts';
 import { nullProgress, type ProgressSink } from '../progress/events.ts';
 import { KilnError } from '../util/errors.ts';
+import { removeAll } from '../util/fs.ts';
 import { buildRequestFromFlags, readBuildFile, type BuildFlags } from './build-command.ts';
 import { runBuild } from './build.ts';
 
@@ -28,6 +29,7 @@ export async function runBuildCommand(context: string | undefined, flags: Record
     if (err instanceof KilnError && err.location) Object.assign(err, { sources: { [err.location.file]: await readBuildFile(req) } });
     throw err;
   } finally {
+    for (const d of req.tempDirs) await removeAll(d);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

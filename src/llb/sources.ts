@@ -27,3 +27,15 @@ export function local(
 export function scratch(): State {
   return State.scratch();
 }
+
+/**
+ * Layers the file systems of `states` on top of each other, in order (BuildKit's
+ * llb.Merge; COPY --link uses it). Scratch inputs are dropped; one input is returned as is.
+ */
+export function merge(states: State[], opts: ConstraintsOpt = {}): State {
+  const inputs = states.filter((s) => s.output !== null);
+  if (inputs.length === 0) return State.scratch();
+  if (inputs.length === 1) return inputs[0]!;
+  const v = makeVertex({ type: 'merge' }, inputs.map((s) => s.output!), inputs[0]!.getPlatform(), metadataOf(opts));
+  return inputs[0]!.withOutput({ vertex: v, index: 0 });
+}

@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
   blob_size INTEGER,
   blob_media_type TEXT,
   diff_id TEXT,
+  fs_id TEXT,
   created_at INTEGER NOT NULL,
   last_used INTEGER NOT NULL
 );
@@ -35,6 +36,12 @@ CREATE TABLE IF NOT EXISTS cache (
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 `;
 
+/** Brings a state dir made by an earlier kiln up to the current schema. */
+function migrate(db: DatabaseSync): void {
+  const cols = (db.prepare('PRAGMA table_info(snapshots)').all() as { name: string }[]).map((c) => c.name);
+  if (!cols.includes('fs_id')) db.exec('ALTER TABLE snapshots ADD COLUMN fs_id TEXT');
+}
+
 export function openDb(path: string): Db {
   mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
@@ -45,6 +52,7 @@ export function openDb(path: string): Db {
   db.exec('BEGIN IMMEDIATE');
   try {
     db.exec(SCHEMA);
+    migrate(db);
     db.prepare('INSERT OR IGNORE INTO meta (k, v) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
     db.exec('COMMIT');
   } catch (err) {

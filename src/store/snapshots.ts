@@ -11,6 +11,8 @@ export interface SnapshotRecord {
   parent: string | null;
   chainId: string | null;
   blob: { digest: Digest; size: number; mediaType: string; diffId: Digest } | null;
+  /** The snapshot whose layer directory this one shares (merge re-parents layers), or null. */
+  fsId: string | null;
 }
 
 /** A snapshot being written: nothing refers to it until commit(). */
@@ -39,6 +41,13 @@ export interface SnapshotStore {
   /** Records, base first, ending with `id`. */
   chain(id: string | null): SnapshotRecord[];
   setBlob(id: string, blob: NonNullable<SnapshotRecord['blob']>): void;
+  /**
+   * Records a snapshot that reuses `layer`'s directory (and blob) on top of `parent`:
+   * how merge stacks existing layers without copying them. Idempotent per (parent, layer).
+   */
+  relink(layer: SnapshotRecord, parent: string | null): SnapshotRecord;
+  /** The directory holding a snapshot's layer (its own or the one it shares). */
+  layerDir(rec: SnapshotRecord): string;
   dir(id: string): string;
 }
 
@@ -50,6 +59,7 @@ interface Row {
   blob_size: number | null;
   blob_media_type: string | null;
   diff_id: string | null;
+  fs_id: string | null;
 }
 
 function toRecord(r: Row): SnapshotRecord {
@@ -60,6 +70,7 @@ function toRecord(r: Row): SnapshotRecord {
     blob: r.blob_digest
       ? { digest: r.blob_digest as Digest, size: r.blob_size ?? 0, mediaType: r.blob_media_type ?? '', diffId: r.diff_id as Digest }
       : null,
+    fsId: r.fs_id,
   };
 }
 
@@ -92,7 +103,7 @@ export function openSnapshotStore(db: Db, root: string): SnapshotStore {
     layerDirs(id) {
       return chain(id)
         .reverse()
-        .map((r) => join(dir(r.id), 'fs'));
+        .map((r) => join(dir(r.fsId ?? r.id), 'fs'));
     },
     async prepare() {
       const id = randomBytes(6).toString('hex');
@@ -130,13 +141,33 @@ export function openSnapshotStore(db: Db, root: string): SnapshotStore {
     async discard(active) {
       await removeAll(join(root, `tmp-${active.id}`));
     },
+    layerDir(rec) {
+      return join(dir(rec.fsId ?? rec.id), 'fs');
+    },
+    relink(layer, parent) {
+      const fsId = layer.fsId ?? layer.id;
+      if (layer.parent === parent) return layer;
+      const existing = db.prepare('SELECT * FROM snapshots WHERE fs_id = ? AND parent IS ?').get(fsId, parent) as Row | undefined;
+      if (existing) return toRecord(existing);
+      const id = randomBytes(6).toString('hex');
+      const now = Date.now();
+      const b = layer.blob;
+      db.prepare(
+        'INSERT INTO snapshots (id, parent, chain_id, blob_digest, blob_size, blob_media_type, diff_id, fs_id, created_at, last_used) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(id, parent, b?.digest ?? null, b?.size ?? null, b?.mediaType ?? null, b?.diffId ?? null, fsId, now, now);
+      return get(id)!;
+    },
     setBlob(id, blob) {
-      db.prepare('UPDATE snapshots SET blob_digest = ?, blob_size = ?, blob_media_type = ?, diff_id = ? WHERE id = ?').run(
+      // Every snapshot sharing this layer directory has the same layer blob.
+      const rec = get(id);
+      const fsId = rec?.fsId ?? id;
+      db.prepare('UPDATE snapshots SET blob_digest = ?, blob_size = ?, blob_media_type = ?, diff_id = ? WHERE id = ? OR fs_id = ?').run(
         blob.digest,
         blob.size,
         blob.mediaType,
         blob.diffId,
-        id,
+        fsId,
+        fsId,
       );
     },
   };

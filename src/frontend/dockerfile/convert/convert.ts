@@ -1,7 +1,7 @@
 import { KilnError } from '../../../util/errors.ts';
 import type { FrontendContext, FrontendResult } from '../../api.ts';
 import { parse } from '../parser/index.ts';
-import { parseStages } from '../instructions/index.ts';
+import { parseInstruction, parseStages, type Command } from '../instructions/index.ts';
 import { createLexer } from './lexer.ts';
 import { buildMetaArgs, defaultArgs, PROXY_ARGS } from './args.ts';
 import { buildDispatchStates, reachableStages, resolveTarget } from './stages.ts';
@@ -45,6 +45,11 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
   for (const d of states) {
     if (!reachable.has(d)) continue;
     initStage(d);
+    for (const c of onbuildTriggers(d, file)) {
+      d.cmdIsOnBuild = true;
+      dispatch(d, c, dopt);
+    }
+    d.cmdIsOnBuild = false;
     for (const c of d.stage.commands) dispatch(d, c, dopt);
   }
   const image = target.image;
@@ -85,6 +90,30 @@ async function resolveBase(d: DispatchState, ctx: FrontendContext, file: string)
       description: { 'com.docker.dockerfile.v1.command': d.stage.sourceCode },
     })
     .platform(d.platform);
+}
+
+/**
+ * ONBUILD triggers that run first in a stage: the base image's, or the ONBUILD commands of
+ * the base stage. They count as steps, carry the FROM line's location, and are not
+ * inherited further (the stage's OnBuild list is cleared), as in BuildKit.
+ */
+function onbuildTriggers(d: DispatchState, file: string): Command[] {
+  const exprs = d.base
+    ? d.base.stage.commands.flatMap((c) => (c.kind === 'onbuild' ? [c.expression] : []))
+    : [...(d.image.config.OnBuild ?? [])];
+  if (exprs.length === 0) return [];
+  const out: Command[] = [];
+  for (const expr of exprs) {
+    const root = parse(expr).ast;
+    if (root.children.length !== 1) {
+      throw new KilnError('onbuild trigger should be a single expression', { kind: 'input', location: { file, ...d.stage.location } });
+    }
+    const node = { ...root.children[0]!, startLine: d.stage.location.startLine, endLine: d.stage.location.endLine };
+    out.push(parseInstruction(node));
+  }
+  d.cmdTotal += out.length;
+  d.image.config.OnBuild = null;
+  return out;
 }
 
 /** Starts a stage from its base: a stage's result, an image's config, or scratch. */

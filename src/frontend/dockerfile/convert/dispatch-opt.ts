@@ -27,7 +27,8 @@ export function prefixCommand(d: DispatchState, text: string): string {
   if (d.cmdTotal === 0) return text;
   d.cmdIndex++;
   const width = Math.floor(1 + Math.log10(d.cmdTotal));
-  return `[${d.stageName} ${String(d.cmdIndex).padStart(width, ' ')}/${d.cmdTotal}] ${text}`;
+  const name = d.stageName ? `${d.stageName} ` : '';
+  return `[${name}${String(d.cmdIndex).padStart(width, ' ')}/${d.cmdTotal}] ${d.cmdIsOnBuild ? 'ONBUILD ' : ''}${text}`;
 }
 
 /** Upper-cases the instruction keyword of an instruction line. */

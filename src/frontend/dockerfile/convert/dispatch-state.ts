@@ -21,6 +21,8 @@ export interface DispatchState {
   cmdIndex: number;
   cmdTotal: number;
   cmdSet: boolean;
+  /** The command being dispatched is an ONBUILD trigger (its step name says so). */
+  cmdIsOnBuild: boolean;
   dispatched: boolean;
   /** The base is an image (not scratch, not a stage). */
   fromImage: boolean;

@@ -41,12 +41,15 @@ export function buildDispatchStates(stages: Stage[], lex: Lexer, globalArgs: Map
       cmdIndex: 0,
       cmdTotal: 0,
       cmdSet: false,
+      cmdIsOnBuild: false,
       dispatched: false,
       fromImage: !base && !isScratch,
     };
     ds.cmdTotal = (ds.fromImage ? 1 : 0) + st.commands.filter((c) => ['add', 'copy', 'run', 'workdir'].includes(c.kind)).length;
     states.push(ds);
   });
+  // Like BuildKit: a single-stage build shows steps as `[1/3]`, without a stage name.
+  if (states.length === 1) states[0]!.stageName = '';
   return states;
 }
 

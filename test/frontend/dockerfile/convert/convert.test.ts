@@ -58,8 +58,8 @@ describe('convertDockerfile', () => {
     expect(exec.meta.env).toContain('A=1');
     expect(exec.meta.cwd).toBe('/base');
     const names = Object.values(r.definition.metadata).map((m) => m.description?.['llb.customname']);
-    expect(names).toContain('[stage-0 1/4] FROM docker.io/library/busybox:latest@' + BASE_DIGEST);
-    expect(names).toContain('[stage-0 2/4] RUN echo 1');
+    expect(names).toContain('[1/4] FROM docker.io/library/busybox:latest@' + BASE_DIGEST);
+    expect(names).toContain('[2/4] RUN echo 1');
   });
 
   test('ARG: global, per stage, build-arg overrides, history prefix', async () => {
@@ -95,5 +95,15 @@ describe('convertDockerfile', () => {
     expect((err as KilnError).location).toEqual({ file: 'Dockerfile', startLine: 2, endLine: 2 });
     const missing = await convertDockerfile('FROM scratch AS build\nRUN x\n', context({}, 'biuld')).catch((e) => e);
     expect((missing as Error).message).toContain('did you mean build?');
+  });
+
+  test('ONBUILD triggers of a base stage run first in the child and are not inherited', async () => {
+    const df = 'FROM scratch AS base\nONBUILD RUN echo triggered\nFROM base\nRUN echo child\n';
+    const r = await convertDockerfile(df, context());
+    const args = opsOf(r, 'exec').map((o) => (o.op.op as { meta: { args: string[] } }).meta.args.at(-1));
+    expect(args).toEqual(['echo triggered', 'echo child']);
+    expect(r.config.config.OnBuild).toBeNull();
+    const names = Object.values(r.definition.metadata).map((m) => m.description?.['llb.customname']);
+    expect(names).toContain('[stage-1 1/2] ONBUILD RUN echo triggered');
   });
 });
