@@ -21,6 +21,7 @@ const args = [
   'build',
   '--compile',
   '--minify-syntax',
+  '--bytecode',
   '--no-compile-autoload-dotenv',
   '--no-compile-autoload-bunfig',
   `--define`,

@@ -113,4 +113,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+void main();

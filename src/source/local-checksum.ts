@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { KilnError } from '../util/errors.ts';
@@ -21,10 +21,16 @@ export async function checksumTree(root: string, exclude: (rel: string, isDir: b
     } catch (err) {
       throw new KilnError(`cannot read ${rel || '.'} in the build context: ${(err as Error).message}`, { kind: 'input' });
     }
-    for (const name of names.sort()) {
+    names.sort();
+    // Stat and hash the entries of a directory concurrently; feed the hash in name order.
+    const infos = await mapLimit(names, 32, async (name) => {
       const r = rel ? `${rel}/${name}` : name;
       const abs = join(root, r);
       const st = await lstat(abs);
+      const sum = st.isFile() && !exclude(r, false) ? await fileDigest(abs, r, st.size) : '';
+      return { name, r, abs, st, sum };
+    });
+    for (const { r, abs, st, sum } of infos) {
       if (exclude(r, st.isDirectory())) continue;
       const mode = (st.mode & 0o7777).toString(8);
       if (st.isDirectory()) {
@@ -33,7 +39,7 @@ export async function checksumTree(root: string, exclude: (rel: string, isDir: b
       } else if (st.isSymbolicLink()) {
         h.update(`l ${r} ${await readlink(abs)}\0`);
       } else if (st.isFile()) {
-        h.update(`f ${r} ${mode} ${st.size} ${await fileDigest(abs, r)}\0`);
+        h.update(`f ${r} ${mode} ${st.size} ${sum}\0`);
       } else {
         throw new KilnError(`the build context holds ${r}, which is not a regular file, directory or symlink`, {
           kind: 'input',
@@ -46,7 +52,29 @@ export async function checksumTree(root: string, exclude: (rel: string, isDir: b
   return `sha256:${h.digest('hex')}`;
 }
 
-function fileDigest(path: string, rel: string): Promise<string> {
+async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+const SMALL = 1 << 20;
+
+async function fileDigest(path: string, rel: string, size: number): Promise<string> {
+  if (size <= SMALL) {
+    try {
+      return createHash('sha256').update(await readFile(path)).digest('hex');
+    } catch (err) {
+      throw new KilnError(`cannot read ${rel} in the build context: ${(err as Error).message}`, { kind: 'input' });
+    }
+  }
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
     createReadStream(path)
