@@ -1,15 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { ExecOp } from '../../llb/types.ts';
 import { KilnError } from '../../util/errors.ts';
-import { removeAll } from '../../util/fs.ts';
 import { mountOverlay, unmountPath } from '../../snapshot/overlay.ts';
 import { runContainer } from '../../executor/index.ts';
 import type { OpContext, OpResolver, Ref } from '../types.ts';
 import { createLimiter, type Limiter } from '../limiter.ts';
 import { OutputTail } from './output-tail.ts';
 import { snapshotLowerDirs } from './lower-dirs.ts';
+import { withNewSnapshot } from './new-snapshot.ts';
 
 export interface ExecOpConfig {
   runtime?: string;
@@ -48,68 +47,52 @@ async function runExec(ctx: OpContext, body: ExecOp, inputs: Ref[], config: Exec
     }
   }
   const base = rootMount.input >= 0 ? inputs[rootMount.input] : undefined;
-  const lowerDirs = await snapshotLowerDirs(store, base);
-  const active = await store.snapshots.prepare();
-  const runDir = join(store.layout.run, randomBytes(6).toString('hex'));
-  const rootfs = join(runDir, 'rootfs');
-  await mkdir(rootfs, { recursive: true });
-  let mounted = false;
-  const views: string[] = [];
   const tail = new OutputTail(20);
-  try {
-    await mountOverlay({ lowerDirs, upperDir: active.fs, workDir: active.work, target: rootfs });
-    mounted = true;
+  const out = await withNewSnapshot(store, base, async ({ root, runDir }) => {
     // Read-only binds of other states (e.g. a heredoc script): a read-only view each.
-    const mounts = [];
-    for (const m of body.mounts) {
-      if (m.dest === '/') continue;
-      const view = join(runDir, `mount-${views.length}`);
-      await mkdir(view, { recursive: true });
-      await mountOverlay({ lowerDirs: await snapshotLowerDirs(store, m.input >= 0 ? inputs[m.input] : undefined), target: view, readonly: true });
-      views.push(view);
-      const source = m.selector && m.selector !== '/' ? join(view, m.selector) : view;
-      mounts.push({ destination: m.dest, type: 'bind' as const, source, readonly: true });
-    }
-    const network = body.network === 'sandbox' ? (config.defaultNetwork ?? 'host') : body.network;
-    const env = [...body.meta.env, ...Object.entries(body.meta.proxyEnv ?? {}).map(([k, v]) => `${k}=${v}`)];
-    const result = await runContainer({
-      rootfs,
-      args: body.meta.args,
-      env,
-      cwd: body.meta.cwd || '/',
-      user: body.meta.user,
-      hostname: body.meta.hostname,
-      network,
-      extraHosts: body.meta.extraHosts,
-      mounts,
-      runtime: config.runtime,
-      stateDir: join(store.layout.run, 'executor'),
-      signal: ctx.signal,
-      onOutput(stream, chunk) {
-        tail.push(chunk);
-        ctx.log(stream, chunk);
-      },
-    });
-    for (const v of views.splice(0)) await unmountPath(v);
-    await unmountPath(rootfs);
-    mounted = false;
-    if (result.exitCode !== 0) {
-      const loc = ctx.metadata.locations?.[0];
-      throw new KilnError(`process "${body.meta.args.join(' ')}" did not complete successfully: exit code: ${result.exitCode}`, {
-        kind: 'build',
-        details: tail.lines(),
-        location: loc ? { file: loc.file, startLine: loc.ranges[0]?.startLine ?? 0, endLine: loc.ranges[0]?.endLine ?? 0 } : undefined,
+    const views: string[] = [];
+    try {
+      const mounts = [];
+      for (const m of body.mounts) {
+        if (m.dest === '/') continue;
+        const view = join(runDir, `mount-${views.length}`);
+        await mkdir(view, { recursive: true });
+        await mountOverlay({ lowerDirs: await snapshotLowerDirs(store, m.input >= 0 ? inputs[m.input] : undefined), target: view, readonly: true });
+        views.push(view);
+        const source = m.selector && m.selector !== '/' ? join(view, m.selector) : view;
+        mounts.push({ destination: m.dest, type: 'bind' as const, source, readonly: true });
+      }
+      const network = body.network === 'sandbox' ? (config.defaultNetwork ?? 'host') : body.network;
+      const env = [...body.meta.env, ...Object.entries(body.meta.proxyEnv ?? {}).map(([k, v]) => `${k}=${v}`)];
+      const result = await runContainer({
+        rootfs: root,
+        args: body.meta.args,
+        env,
+        cwd: body.meta.cwd || '/',
+        user: body.meta.user,
+        hostname: body.meta.hostname,
+        network,
+        extraHosts: body.meta.extraHosts,
+        mounts,
+        runtime: config.runtime,
+        stateDir: join(store.layout.run, 'executor'),
+        signal: ctx.signal,
+        onOutput(stream, chunk) {
+          tail.push(chunk);
+          ctx.log(stream, chunk);
+        },
       });
+      if (result.exitCode !== 0) {
+        const loc = ctx.metadata.locations?.[0];
+        throw new KilnError(`process "${body.meta.args.join(' ')}" did not complete successfully: exit code: ${result.exitCode}`, {
+          kind: 'build',
+          details: tail.lines(),
+          location: loc ? { file: loc.file, startLine: loc.ranges[0]?.startLine ?? 0, endLine: loc.ranges[0]?.endLine ?? 0 } : undefined,
+        });
+      }
+    } finally {
+      for (const v of views) await unmountPath(v).catch(() => {});
     }
-    const parent = base?.kind === 'snapshot' ? base.id : null;
-    const rec = await store.snapshots.commit(active, { parent });
-    return [{ kind: 'snapshot', id: rec.id }];
-  } catch (err) {
-    for (const v of views) await unmountPath(v).catch(() => {});
-    if (mounted) await unmountPath(rootfs).catch(() => {});
-    await store.snapshots.discard(active);
-    throw err;
-  } finally {
-    await removeAll(runDir);
-  }
+  });
+  return [out];
 }

@@ -1,12 +1,10 @@
 import { mkdir, writeFile, rm, symlink, chown, chmod, lutimes, lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { FileAction, FileOp } from '../../llb/types.ts';
 import { KilnError } from '../../util/errors.ts';
-import { removeAll } from '../../util/fs.ts';
-import { mountOverlay, unmountPath, withMountedView } from '../../snapshot/overlay.ts';
+import { withMountedView } from '../../snapshot/overlay.ts';
+import { withNewSnapshot } from './new-snapshot.ts';
 import type { OpContext, OpResolver, Ref } from '../types.ts';
-import { snapshotLowerDirs } from './lower-dirs.ts';
 import { copyAction } from './file-copy.ts';
 import { resolveOwner } from './chown.ts';
 import { resolveInRoot, cleanPath } from './safe-path.ts';
@@ -31,27 +29,10 @@ async function runFile(ctx: OpContext, body: FileOp, inputs: Ref[]): Promise<Ref
     if (i > 0 && a.input !== inputs.length + i - 1) throw new KilnError('file op: branching action chains are not supported yet', { kind: 'internal' });
   });
   const base = first.input >= 0 ? inputs[first.input] : undefined;
-  const lowerDirs = await snapshotLowerDirs(store, base);
-  const active = await store.snapshots.prepare();
-  const runDir = join(store.layout.run, randomBytes(6).toString('hex'));
-  const merged = join(runDir, 'merged');
-  await mkdir(merged, { recursive: true });
-  let mounted = false;
-  try {
-    await mountOverlay({ lowerDirs, upperDir: active.fs, workDir: active.work, target: merged });
-    mounted = true;
-    for (const a of body.actions) await applyAction(ctx, a, inputs, merged);
-    await unmountPath(merged);
-    mounted = false;
-    const rec = await store.snapshots.commit(active, { parent: base?.kind === 'snapshot' ? base.id : null });
-    return [{ kind: 'snapshot', id: rec.id }];
-  } catch (err) {
-    if (mounted) await unmountPath(merged).catch(() => {});
-    await store.snapshots.discard(active);
-    throw err;
-  } finally {
-    await removeAll(runDir);
-  }
+  const out = await withNewSnapshot(store, base, async ({ root }) => {
+    for (const a of body.actions) await applyAction(ctx, a, inputs, root);
+  });
+  return [out];
 }
 
 async function applyAction(ctx: OpContext, fa: FileAction, inputs: Ref[], root: string): Promise<void> {

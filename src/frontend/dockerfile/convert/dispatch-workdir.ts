@@ -2,7 +2,6 @@ import type { WorkdirCommand } from '../instructions/index.ts';
 import type { DispatchState } from './dispatch-state.ts';
 import { envOf, locationOf, prefixCommand, processCmdEnv, uppercaseCmd, type DispatchOpt } from './dispatch-opt.ts';
 import { commitToHistory } from './image.ts';
-import { pathRelativeToWorkingDir } from './dispatch-copy.ts';
 
 /** WORKDIR: sets the working dir and, like BuildKit, creates it as a layer (except for `/`). */
 export function dispatchWorkdir(d: DispatchState, c: WorkdirCommand, opt: DispatchOpt): void {

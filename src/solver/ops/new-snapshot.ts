@@ -1,0 +1,44 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Store } from '../../store/index.ts';
+import { removeAll } from '../../util/fs.ts';
+import { mountOverlay, unmountPath } from '../../snapshot/overlay.ts';
+import type { Ref } from '../types.ts';
+import { snapshotLowerDirs } from './lower-dirs.ts';
+
+/** What `fn` gets: the mounted, writable root and a scratch dir for its own mounts. */
+export interface WritableRoot {
+  root: string;
+  runDir: string;
+}
+
+/**
+ * Runs `fn` on a writable overlay of `base` (a fresh upper dir over its layers) and, when
+ * `fn` succeeds, commits the upper dir as a new snapshot whose parent is `base`. On any
+ * failure the upper dir is discarded. The overlay is always unmounted and the run dir
+ * removed; `fn` must undo its own extra mounts.
+ */
+export async function withNewSnapshot(store: Store, base: Ref | undefined, fn: (w: WritableRoot) => Promise<void>): Promise<Ref> {
+  const lowerDirs = await snapshotLowerDirs(store, base);
+  const active = await store.snapshots.prepare();
+  const runDir = join(store.layout.run, randomBytes(6).toString('hex'));
+  const root = join(runDir, 'root');
+  await mkdir(root, { recursive: true });
+  let mounted = false;
+  try {
+    await mountOverlay({ lowerDirs, upperDir: active.fs, workDir: active.work, target: root });
+    mounted = true;
+    await fn({ root, runDir });
+    mounted = false;
+    await unmountPath(root);
+    const rec = await store.snapshots.commit(active, { parent: base?.kind === 'snapshot' ? base.id : null });
+    return { kind: 'snapshot', id: rec.id };
+  } catch (err) {
+    if (mounted) await unmountPath(root).catch(() => {});
+    await store.snapshots.discard(active);
+    throw err;
+  } finally {
+    await removeAll(runDir);
+  }
+}
