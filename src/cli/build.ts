@@ -19,6 +19,7 @@ import type { BuildRequest } from './request.ts';
 import { createFrontendContext } from './frontend-context.ts';
 import { imageOfRef, openRootfsView } from './result-image.ts';
 import { exporterFor } from './exporters.ts';
+import { buildImageBlobs } from '../exporter/index.ts';
 import type { ExportResult } from '../exporter/types.ts';
 import { createWorkerPool } from '../solver/worker-pool.ts';
 
@@ -67,14 +68,17 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     };
     const solved = await solve(result.definition, { store, ops, progress, signal, noCache: req.noCache });
     const outcome: BuildOutcome = { ran: solved.ran.length, cached: solved.cached.length, exports: [] };
-    if (exporters.length === 0 && !req.iidfile) return outcome;
+    if (exporters.length === 0 && !req.iidfile) {
+      progress.emit({ type: 'warning', message: 'no output specified: the result stays in the build cache (use -o type=oci,dest=FILE or another output)', time: Date.now() });
+      return outcome;
+    }
     const image = await imageOfRef(store, solved.ref, result.config, new Date(), (dir, dest, o) => pool.run('createLayerBlob', dir, dest, o));
+    outcome.imageId = buildImageBlobs(image).config.descriptor.digest;
     for (const ex of exporters) {
       const started = Date.now();
       const r = await ex.export({ image, names: req.tags, openRootfs: () => openRootfsView(store, solved.ref) });
       progress.emit({ type: 'info', message: `exported ${ex.kind}${r.dest ? ` to ${r.dest}` : ''}${r.manifestDigest ? ` (${r.manifestDigest})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)}s`, time: Date.now() });
       outcome.exports.push(r);
-      outcome.imageId ??= r.configDigest;
     }
     if (req.iidfile && outcome.imageId) await writeFile(req.iidfile, outcome.imageId);
     return outcome;
