@@ -6,6 +6,7 @@ import { KilnError } from '../../util/errors.ts';
 import { resolveInRoot, cleanPath } from './safe-path.ts';
 import { hasWildcards, matchPattern } from './glob.ts';
 import type { Ids } from './chown.ts';
+import { extractArchive, isArchive } from './file-unpack.ts';
 
 export interface CopyContext {
   /** Root of the source file system (a context dir or a mounted snapshot view). */
@@ -40,6 +41,14 @@ export async function copyAction(a: FileCopy, ctx: CopyContext): Promise<void> {
       const target = await resolveInRoot(ctx.destRoot, destIsDir && hasWildcards(a.src) ? join(destPath, basename(src.rel)) : destPath);
       await ensureDirChain(ctx.destRoot, target, a, ctx);
       await copyTree(srcAbs, target, a, ctx, s);
+      continue;
+    }
+    const archive = a.attemptUnpack && s.isFile() ? await isArchive(srcAbs) : undefined;
+    if (archive) {
+      // ADD of a local archive: extracted into the destination directory.
+      const dir = await resolveInRoot(ctx.destRoot, destPath);
+      await ensureDirChain(ctx.destRoot, dir, a, ctx);
+      await extractArchive(srcAbs, archive, ctx.destRoot, destPath, ctx.owner);
       continue;
     }
     let target = await resolveInRoot(ctx.destRoot, destPath);
