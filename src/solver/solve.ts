@@ -18,7 +18,7 @@ export interface SolveOptions {
 
 export interface SolveResult {
   ref: Ref;
-  /** Vertices that ran and that came from the cache, by digest. */
+  /** Steps (cacheable vertices) that ran and that came from the cache, by digest. */
   ran: Digest[];
   cached: Digest[];
 }
@@ -71,7 +71,16 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
       k = (async () => {
         const op = ops.get(digest)!;
         const s = solverOf(digest);
-        const inputs = await Promise.all(op.inputs.map(async (i) => `${await keyOf(i.digest)}:${i.index}`));
+        const selectors = s.inputSelectors?.() ?? {};
+        const inputs = await Promise.all(
+          op.inputs.map(async (i, n) => {
+            const paths = selectors[n];
+            const from = solverOf(i.digest);
+            // Content-based: only the paths this op reads from that input count.
+            if (paths && from.contentKey) return `content:${await from.contentKey(paths)}:${i.index}`;
+            return `${await keyOf(i.digest)}:${i.index}`;
+          }),
+        );
         const parts = s.cacheKeyParts ? await s.cacheKeyParts() : undefined;
         return sha256(canonicalJson({ op: s.cacheBody ? s.cacheBody() : op.op, platform: op.platform, inputs, parts }));
       })();
@@ -116,7 +125,7 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
           if (ref.kind === 'snapshot') opts.store.cache.put(key, i, ref.id, ctx.name);
         });
       }
-      ran.push(digest);
+      if (cacheable) ran.push(digest); // reading a local directory is not a step
       opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'completed', time: Date.now() });
       return out;
     } catch (err) {

@@ -37,6 +37,13 @@ export interface OpSolver {
   cacheKeyParts?(): Promise<unknown>;
   /** The op body as it enters the cache key (drop fields that do not affect the result). */
   cacheBody?(): unknown;
+  /**
+   * Per input index, the paths this op reads from that input (e.g. COPY sources). For an
+   * input whose op offers `contentKey`, the key then depends on those paths' content only.
+   */
+  inputSelectors?(): Record<number, string[]>;
+  /** A content checksum of just `paths` of this op's output (see inputSelectors). */
+  contentKey?(paths: string[]): Promise<string>;
   /** Whether results may be stored in (and read from) the cache. Default true. */
   cacheable?: boolean;
   exec(inputs: Ref[]): Promise<Ref[]>;

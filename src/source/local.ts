@@ -1,6 +1,7 @@
 import { KilnError } from '../util/errors.ts';
 import type { SourceFactory, SourceInstance } from './types.ts';
 import { checksumTree } from './local-checksum.ts';
+import { checksumSelected } from './local-selected.ts';
 
 /** Named local directories of a build (`context`, `dockerfile`, `--build-context NAME=DIR`). */
 export type LocalDirs = Record<string, string>;
@@ -20,6 +21,7 @@ export function createLocalSource(dirs: LocalDirs, checksum: (dir: string) => Pr
     return {
       cacheable: false,
       cacheKeyParts: () => (sum ??= checksum(dir)),
+      contentKey: (paths) => checksumSelected(dir, paths, checksum),
       async load() {
         return { kind: 'local', name, dir, excludePatterns: excludes };
       },

@@ -19,6 +19,11 @@ export interface SourceInstance {
   /** false when results must not be recorded in the cache (they are not snapshots). */
   cacheable?: boolean;
   cacheKeyParts(): Promise<unknown>;
+  /**
+   * A checksum of only the given paths (wildcards allowed), for steps that read just those
+   * (COPY sources): lets an unrelated edit keep their cache. Optional.
+   */
+  contentKey?(paths: string[]): Promise<string>;
   load(): Promise<SourceRef>;
 }
 

@@ -79,3 +79,32 @@ describe('ADD of local files', () => {
     }
   });
 });
+
+describe('COPY --link', () => {
+  test('the linked layer is reused unchanged when the layers below it change', async () => {
+    const { readFile: rf } = await import('node:fs/promises');
+    const c = await makeTempDir('kiln-ctx-');
+    const o = await makeTempDir('kiln-out-');
+    try {
+      await writeFile(join(c, 'app.txt'), 'app\n');
+      const build = async (base: string, name: string) => {
+        await writeFile(join(c, 'Dockerfile'), `FROM scratch\nCOPY base.txt /\nCOPY --link app.txt /app/\n`);
+        await writeFile(join(c, 'base.txt'), base);
+        const r = await runKiln(['build', '--progress=plain', '-o', `type=oci,dest=${join(o, name)},tar=false`, c], { root: state.root });
+        expect(r.code).toBe(0);
+        const index = JSON.parse(await rf(join(o, name, 'index.json'), 'utf8'));
+        const manifest = JSON.parse(await rf(join(o, name, 'blobs', 'sha256', index.manifests[0].digest.slice(7)), 'utf8'));
+        return { layers: manifest.layers.map((l: { digest: string }) => l.digest) as string[], stderr: r.stderr };
+      };
+      const one = await build('v1\n', 'one');
+      const two = await build('v2\n', 'two');
+      expect(one.layers).toHaveLength(2);
+      expect(two.layers[0]).not.toBe(one.layers[0]);
+      expect(two.layers[1]).toBe(one.layers[1]);
+      expect(two.stderr).toMatch(/COPY --link app.txt \/app\/\n#\d+ CACHED/);
+    } finally {
+      await removeAll(c);
+      await removeAll(o);
+    }
+  });
+});

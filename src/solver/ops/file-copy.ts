@@ -4,7 +4,7 @@ import type { Stats } from 'node:fs';
 import type { FileCopy } from '../../llb/types.ts';
 import { KilnError } from '../../util/errors.ts';
 import { resolveInRoot, cleanPath } from './safe-path.ts';
-import { hasWildcards, matchPattern } from './glob.ts';
+import { hasWildcards, matchPattern } from '../../util/glob.ts';
 import type { Ids } from './chown.ts';
 import { extractArchive, isArchive } from './file-unpack.ts';
 

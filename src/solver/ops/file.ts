@@ -8,7 +8,7 @@ import type { OpContext, OpResolver, Ref } from '../types.ts';
 import { copyAction } from './file-copy.ts';
 import { resolveOwner } from './chown.ts';
 import { resolveInRoot, cleanPath } from './safe-path.ts';
-import { hasWildcards, matchPattern } from './glob.ts';
+import { hasWildcards, matchPattern } from '../../util/glob.ts';
 
 /**
  * File ops (COPY, ADD, WORKDIR's mkdir, ...): the actions run on an overlay of the base
@@ -17,8 +17,27 @@ import { hasWildcards, matchPattern } from './glob.ts';
 export function createFileOp(): OpResolver {
   return function fileOp(ctx: OpContext) {
     const body = ctx.op.op as FileOp;
-    return { exec: (inputs: Ref[]) => runFile(ctx, body, inputs) };
+    return {
+      inputSelectors: () => selectorsOf(body),
+      exec: (inputs: Ref[]) => runFile(ctx, body, inputs),
+    };
   };
+}
+
+/** The paths each input is read at: copy sources only; an input used as a base is read whole. */
+function selectorsOf(body: FileOp): Record<number, string[]> {
+  const out: Record<number, string[]> = {};
+  const whole = new Set(body.actions.map((a) => a.input));
+  for (const a of body.actions) {
+    if (a.action.type !== 'copy' || a.secondaryInput < 0 || whole.has(a.secondaryInput)) continue;
+    if (a.action.includePatterns?.length || a.action.excludePatterns?.length) {
+      whole.add(a.secondaryInput);
+      continue;
+    }
+    (out[a.secondaryInput] ??= []).push(a.action.src);
+  }
+  for (const i of whole) delete out[i];
+  return out;
 }
 
 async function runFile(ctx: OpContext, body: FileOp, inputs: Ref[]): Promise<Ref[]> {

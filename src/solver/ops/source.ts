@@ -16,6 +16,7 @@ export function createSourceOp(schemes: Record<string, SourceFactory>): OpResolv
     return {
       cacheable: src.cacheable,
       cacheKeyParts: () => src.cacheKeyParts(),
+      contentKey: src.contentKey ? (paths) => src.contentKey!(paths) : undefined,
       exec: async () => [await src.load()],
     };
   };

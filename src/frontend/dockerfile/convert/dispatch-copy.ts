@@ -57,12 +57,19 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
   }
   msg += ` ${c.dest}`;
   if (!chain) throw new KilnError(`${isAdd ? 'ADD' : 'COPY'} requires at least two arguments`, { kind: 'input' });
-  const name = prefixCommand(d, uppercaseCmd(processCmdEnv(opt.lex, c.original, envOf(d))));
-  d.state = d.state.file(chain, {
-    customName: name,
-    locations: locationOf(opt, c),
-    description: { 'com.docker.dockerfile.v1.command': c.original },
-  });
+  const text = uppercaseCmd(processCmdEnv(opt.lex, c.original, envOf(d)));
+  const name = prefixCommand(d, text);
+  const constraints = { customName: name, locations: locationOf(opt, c), description: { 'com.docker.dockerfile.v1.command': c.original } };
+  if (c.link && !c.chmod) {
+    // --link: the files are copied onto an empty layer, then merged on top of the stage, so
+    // the layer does not depend on (and is not invalidated by) what lies below it.
+    const copied = llb.scratch().platform(d.platform).dir(d.state.getDir()).file(chain, constraints);
+    d.cmdIndex--;
+    const mergeName = prefixCommand(d, `LINK ${text}`);
+    d.state = d.state.withOutput(llb.merge([d.state, copied], { ...constraints, customName: mergeName }).output);
+  } else {
+    d.state = d.state.file(chain, constraints);
+  }
   commitToHistory(d.image, msg, true, true);
 }
 

@@ -1,0 +1,61 @@
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { hasWildcards, matchPattern } from '../util/glob.ts';
+import type { Digest } from '../util/digest.ts';
+import { checksumTree } from './local-checksum.ts';
+
+function clean(p: string): string[] {
+  const out: string[] = [];
+  for (const c of p.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') out.pop();
+    else out.push(c);
+  }
+  return out;
+}
+
+/** Paths under `root` that `pattern` names (wildcards per component, as COPY expands them). */
+async function expand(root: string, pattern: string): Promise<string[]> {
+  let cur = [''];
+  for (const comp of clean(pattern)) {
+    const next: string[] = [];
+    for (const rel of cur) {
+      if (!hasWildcards(comp)) {
+        next.push(rel ? `${rel}/${comp}` : comp);
+        continue;
+      }
+      const names = await readdir(join(root, rel)).catch(() => [] as string[]);
+      for (const n of names.sort()) if (matchPattern(comp, n)) next.push(rel ? `${rel}/${n}` : n);
+    }
+    cur = next;
+  }
+  return cur;
+}
+
+/**
+ * A content checksum of just the paths a step reads from a local directory (COPY sources,
+ * wildcards expanded): editing any other file leaves it unchanged. Paths, types, modes,
+ * sizes, contents and link targets count; mtimes do not.
+ */
+export async function checksumSelected(root: string, patterns: string[], tree: (dir: string) => Promise<string> = checksumTree): Promise<Digest> {
+  const h = createHash('sha256');
+  for (const pattern of [...patterns].sort()) {
+    h.update(`pattern ${pattern}\0`);
+    for (const rel of await expand(root, pattern)) {
+      const abs = join(root, rel);
+      const st = await lstat(abs).catch(() => undefined);
+      if (!st) h.update(`missing ${rel}\0`);
+      else if (st.isDirectory()) h.update(`dir ${rel} ${(st.mode & 0o7777).toString(8)} ${await tree(abs)}\0`);
+      else if (st.isSymbolicLink()) {
+        const target = await readlink(abs);
+        // COPY follows a top-level symlink: what it points to is what gets copied.
+        const followed = await readFile(join(root, ...clean(target.startsWith('/') ? target : `${rel}/../${target}`))).catch(() => undefined);
+        h.update(`link ${rel} ${target} ${followed ? createHash('sha256').update(followed).digest('hex') : '-'}\0`);
+      } else if (st.isFile()) {
+        h.update(`file ${rel} ${(st.mode & 0o7777).toString(8)} ${st.size} ${createHash('sha256').update(await readFile(abs)).digest('hex')}\0`);
+      } else h.update(`other ${rel}\0`);
+    }
+  }
+  return `sha256:${h.digest('hex')}`;
+}

@@ -1,0 +1,54 @@
+/** Cache keys follow content: only the files a step copies count, and mtimes never do. */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
+
+let state: Awaited<ReturnType<typeof tempStateDir>>;
+let ctx: Awaited<ReturnType<typeof makeContext>>;
+beforeAll(async () => {
+  state = await tempStateDir();
+  ctx = await makeContext({
+    Dockerfile: 'FROM scratch\nCOPY app/*.txt /app/\nCOPY other.txt /other.txt\n',
+    'app/a.txt': 'a\n',
+    'app/b.txt': 'b\n',
+    'app/skip.md': 'not copied\n',
+    'other.txt': 'o\n',
+  });
+});
+afterAll(async () => {
+  await ctx.cleanup();
+  await state.cleanup();
+});
+
+const build = () => runKiln(['build', '--progress=plain', ctx.dir], { root: state.root });
+const ran = (stderr: string) => Number(/(\d+) steps run/.exec(stderr)?.[1]);
+
+describe('content-based cache keys', () => {
+  test('first build runs both copies', async () => {
+    const r = await build();
+    expect(r.code).toBe(0);
+    expect(ran(r.stderr)).toBe(2);
+  });
+
+  test('touching files (mtime only) invalidates nothing', async () => {
+    const later = new Date(Date.now() + 3600_000);
+    for (const f of ['app/a.txt', 'other.txt', 'Dockerfile']) await utimes(join(ctx.dir, f), later, later);
+    const r = await build();
+    expect(ran(r.stderr)).toBe(0);
+  });
+
+  test('editing a file no step copies invalidates nothing', async () => {
+    await writeFile(join(ctx.dir, 'app/skip.md'), 'edited\n');
+    await writeFile(join(ctx.dir, 'unrelated.txt'), 'new file\n');
+    const r = await build();
+    expect(ran(r.stderr)).toBe(0);
+  });
+
+  test('editing a copied file reruns that step and the ones after it', async () => {
+    await writeFile(join(ctx.dir, 'app/b.txt'), 'b2\n');
+    const r = await build();
+    expect(r.stderr).toMatch(/COPY app\/\*\.txt \/app\/\n#\d+ cache miss/);
+    expect(ran(r.stderr)).toBe(2);
+  });
+});
