@@ -4,6 +4,7 @@ import { createRegistryClient } from '../registry/index.ts';
 import { createImageResolver } from '../source/image-resolver.ts';
 import { createImageSource } from '../source/image.ts';
 import { createLocalSource } from '../source/local.ts';
+import { createHttpSource } from '../source/http.ts';
 import { solve } from '../solver/solve.ts';
 import { createSourceOp } from '../solver/ops/source.ts';
 import { createExecOp } from '../solver/ops/exec.ts';
@@ -58,6 +59,8 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       source: createSourceOp({
         'docker-image': createImageSource(resolver, hostPlatform()),
         local: createLocalSource(req.locals, (dir) => pool.run('checksumTree', dir)),
+        https: createHttpSource(),
+        http: createHttpSource(),
       }),
       exec: createExecOp({ runtime: req.runtime, defaultNetwork: req.network }),
       file: createFileOp(),

@@ -39,3 +39,15 @@ export function merge(states: State[], opts: ConstraintsOpt = {}): State {
   const v = makeVertex({ type: 'merge' }, inputs.map((s) => s.output!), inputs[0]!.getPlatform(), metadataOf(opts));
   return inputs[0]!.withOutput({ vertex: v, index: 0 });
 }
+
+/** A file downloaded from a URL (`https://...`), as BuildKit's llb.HTTP. */
+export function http(url: string, opts: ConstraintsOpt & { checksum?: string; filename?: string; perm?: number; uid?: number; gid?: number } = {}): State {
+  const attrs: Record<string, string> = {};
+  if (opts.checksum) attrs['http.checksum'] = opts.checksum;
+  if (opts.filename) attrs['http.filename'] = opts.filename;
+  if (opts.perm !== undefined) attrs['http.perm'] = opts.perm.toString(8);
+  if (opts.uid !== undefined) attrs['http.uid'] = String(opts.uid);
+  if (opts.gid !== undefined) attrs['http.gid'] = String(opts.gid);
+  const v = makeVertex({ type: 'source', identifier: url, attrs: Object.keys(attrs).length ? attrs : undefined }, [], undefined, metadataOf(opts));
+  return State.scratch().withOutput({ vertex: v, index: 0 });
+}

@@ -31,9 +31,20 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
   let chain: FileChain | undefined;
   for (const src of c.sources) {
     msg += ` ${src}`;
-    if (/^https?:\/\//.test(src) || /^git@|\.git(#|$)/.test(src)) {
-      throw new KilnError(`${isAdd ? 'ADD' : 'COPY'} from ${src}: remote sources are not supported yet`, { kind: 'input' });
+    if (/^git@|\.git(#|$)/.test(src)) {
+      throw new KilnError(`${isAdd ? 'ADD' : 'COPY'} from ${src}: git sources are not supported yet`, { kind: 'input' });
     }
+    if (/^https?:\/\//.test(src)) {
+      if (!isAdd) throw new KilnError('source can\'t be a URL for COPY', { kind: 'input' });
+      // BuildKit names the download after the URL's last path element.
+      const base = new URL(src).pathname.split('/').pop() || '__unnamed__';
+      const checksum = c.kind === 'add' ? c.checksum : undefined;
+      const st = llb.http(src, { filename: base, checksum, customName: `[internal] download ${src}` });
+      const opts = { mode, owner, createDestPath: true, attemptUnpack: c.kind === 'add' && c.unpack === true };
+      chain = chain ? chain.copy(st, `/${base}`, dest, opts) : llb.copy(st, `/${base}`, dest, opts);
+      continue;
+    }
+    if (c.kind === 'add' && c.checksum) throw new KilnError('checksum requires HTTP(S) or Git sources', { kind: 'input' });
     const opts = {
       mode,
       owner,

@@ -1,0 +1,86 @@
+/**
+ * `https://URL` / `http://URL` sources (ADD of a URL): the file is downloaded into the
+ * content store and becomes a one-file snapshot (`/<filename>`, mode 0600 unless set,
+ * mtime from Last-Modified), as BuildKit's http source makes it. With a checksum, the key
+ * is the checksum and a mismatch fails; without, the key is the downloaded content.
+ */
+import { request } from 'undici';
+import { chmod, lchown, lutimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { KilnError } from '../util/errors.ts';
+import { isDigest, type Digest } from '../util/digest.ts';
+import type { Store } from '../store/index.ts';
+import type { SourceFactory, SourceInstance, SourceRef } from './types.ts';
+
+interface Download {
+  digest: Digest;
+  lastModified?: Date;
+}
+
+async function download(store: Store, url: string, signal: AbortSignal): Promise<Download> {
+  let current = url;
+  for (let hop = 0; hop <= 10; hop++) {
+    let res;
+    try {
+      res = await request(current, { method: 'GET', headers: { 'user-agent': 'kiln/0.1' }, signal });
+    } catch (err) {
+      throw new KilnError(`cannot download ${url}: ${(err as Error).message}`, { kind: 'build' });
+    }
+    const loc = res.headers.location;
+    if (res.statusCode >= 300 && res.statusCode < 400 && loc) {
+      await res.body.text().catch(() => '');
+      current = new URL(Array.isArray(loc) ? loc[0]! : loc, current).toString();
+      continue;
+    }
+    if (res.statusCode !== 200) {
+      await res.body.text().catch(() => '');
+      throw new KilnError(`invalid response status ${res.statusCode} downloading ${url}`, { kind: 'build' });
+    }
+    const { digest } = await store.content.putStream(res.body as unknown as Readable);
+    const lm = res.headers['last-modified'];
+    const lastModified = lm ? new Date(Array.isArray(lm) ? lm[0]! : lm) : undefined;
+    return { digest, lastModified: lastModified && !Number.isNaN(lastModified.getTime()) ? lastModified : undefined };
+  }
+  throw new KilnError(`too many redirects downloading ${url}`, { kind: 'build' });
+}
+
+export function createHttpSource(): SourceFactory {
+  return function httpSource(identifier, attrs, ctx): SourceInstance {
+    const checksum = attrs['http.checksum'];
+    if (checksum && !isDigest(checksum)) throw new KilnError(`invalid checksum ${JSON.stringify(checksum)}: want sha256:<64 hex>`, { kind: 'input' });
+    const filename = attrs['http.filename'] || '__unnamed__';
+    const perm = attrs['http.perm'] ? parseInt(attrs['http.perm'], 8) : 0o600;
+    let fetched: Promise<Download> | undefined;
+    const fetchOnce = () => {
+      fetched ??= download(ctx.store, identifier, ctx.signal).then((d) => {
+        if (checksum && d.digest !== checksum) {
+          throw new KilnError(`digest mismatch for ${identifier}: expected ${checksum}, got ${d.digest}`, { kind: 'build' });
+        }
+        return d;
+      });
+      return fetched;
+    };
+    return {
+      async cacheKeyParts() {
+        return { content: checksum ?? (await fetchOnce()).digest, filename, perm };
+      },
+      async load(): Promise<SourceRef> {
+        const d = await fetchOnce();
+        const active = await ctx.store.snapshots.prepare();
+        try {
+          const file = join(active.fs, filename);
+          await writeFile(file, await ctx.store.content.read(d.digest));
+          await lchown(file, Number(attrs['http.uid'] ?? 0), Number(attrs['http.gid'] ?? 0));
+          await chmod(file, perm);
+          if (d.lastModified) await lutimes(file, d.lastModified, d.lastModified);
+          const rec = await ctx.store.snapshots.commit(active, { parent: null });
+          return { kind: 'snapshot', id: rec.id };
+        } catch (err) {
+          await ctx.store.snapshots.discard(active);
+          throw err;
+        }
+      },
+    };
+  };
+}
