@@ -5,6 +5,7 @@ import { createImageResolver } from '../source/image-resolver.ts';
 import { createImageSource } from '../source/image.ts';
 import { createLocalSource } from '../source/local.ts';
 import { createHttpSource } from '../source/http.ts';
+import { createGitSource } from '../source/git.ts';
 import { solve } from '../solver/solve.ts';
 import { createSourceOp } from '../solver/ops/source.ts';
 import { createExecOp } from '../solver/ops/exec.ts';
@@ -61,6 +62,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
         local: createLocalSource(req.locals, (dir) => pool.run('checksumTree', dir)),
         https: createHttpSource(),
         http: createHttpSource(),
+        git: createGitSource(),
       }),
       exec: createExecOp({ runtime: req.runtime, defaultNetwork: req.network }),
       file: createFileOp(),

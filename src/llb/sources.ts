@@ -51,3 +51,13 @@ export function http(url: string, opts: ConstraintsOpt & { checksum?: string; fi
   const v = makeVertex({ type: 'source', identifier: url, attrs: Object.keys(attrs).length ? attrs : undefined }, [], undefined, metadataOf(opts));
   return State.scratch().withOutput({ vertex: v, index: 0 });
 }
+
+/** A git repository at a ref (BuildKit's llb.Git): `remote` is the URL without the fragment. */
+export function git(remote: string, ref: string, opts: ConstraintsOpt & { keepGitDir?: boolean; subdir?: string } = {}): State {
+  const attrs: Record<string, string> = { 'git.fullurl': remote };
+  if (opts.keepGitDir) attrs['git.keepgitdir'] = 'true';
+  const fragment = ref || opts.subdir ? `#${ref}${opts.subdir ? `:${opts.subdir}` : ''}` : '';
+  const id = `git://${remote.replace(/^[a-z+]+:\/\//, '').replace(/^git@([^:]+):/, '$1/')}${fragment}`;
+  const v = makeVertex({ type: 'source', identifier: id, attrs }, [], undefined, metadataOf(opts));
+  return State.scratch().withOutput({ vertex: v, index: 0 });
+}

@@ -31,8 +31,13 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
   let chain: FileChain | undefined;
   for (const src of c.sources) {
     msg += ` ${src}`;
-    if (/^git@|\.git(#|$)/.test(src)) {
-      throw new KilnError(`${isAdd ? 'ADD' : 'COPY'} from ${src}: git sources are not supported yet`, { kind: 'input' });
+    const gitRef = parseGitUrl(src);
+    if (gitRef) {
+      if (!isAdd) throw new KilnError('source can\'t be a git ref for COPY', { kind: 'input' });
+      const st = llb.git(gitRef.remote, gitRef.ref, { keepGitDir: c.kind === 'add' && c.keepGitDir === true, subdir: gitRef.subdir, customName: `[internal] load git source ${src}` });
+      const opts = { mode, owner, createDestPath: true, dirCopyContents: true };
+      chain = chain ? chain.copy(st, '/', dest, opts) : llb.copy(st, '/', dest, opts);
+      continue;
     }
     if (/^https?:\/\//.test(src)) {
       if (!isAdd) throw new KilnError('source can\'t be a URL for COPY', { kind: 'input' });
@@ -82,6 +87,19 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
     d.state = d.state.file(chain, constraints);
   }
   commitToHistory(d.image, msg, true, true);
+}
+
+/**
+ * A git source as ADD reads it (BuildKit's ParseGitRef): `git://...`, `git@host:path`,
+ * `ssh://...`, or http(s) URLs ending in `.git`, each with an optional `#ref[:subdir]`.
+ */
+function parseGitUrl(src: string): { remote: string; ref: string; subdir?: string } | undefined {
+  const hash = src.indexOf('#');
+  const remote = hash < 0 ? src : src.slice(0, hash);
+  const isGit = /^git:\/\//.test(remote) || /^git@[^:]+:/.test(remote) || /^ssh:\/\//.test(remote) || (/^https?:\/\//.test(remote) && /\.git\/?$/.test(remote));
+  if (!isGit) return undefined;
+  const [ref = '', subdir] = (hash < 0 ? '' : src.slice(hash + 1)).split(':');
+  return { remote, ref, subdir: subdir || undefined };
 }
 
 /** A source path inside its root: BuildKit normalizes it against "/". */
