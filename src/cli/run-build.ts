@@ -1,4 +1,5 @@
 import { createPlainPrinter } from '../progress/plain.ts';
+import { createRawJsonPrinter } from '../progress/rawjson.ts';
 import { nullProgress, type ProgressSink } from '../progress/events.ts';
 import { KilnError } from '../util/errors.ts';
 import { removeAll } from '../util/fs.ts';
@@ -9,7 +10,11 @@ import { runBuild } from './build.ts';
 export async function runBuildCommand(context: string | undefined, flags: Record<string, unknown>): Promise<void> {
   const req = await buildRequestFromFlags(context, flags as BuildFlags);
   const progress: ProgressSink =
-    req.progress === 'quiet' || req.progress === 'none' ? nullProgress : createPlainPrinter((s) => process.stderr.write(s));
+    req.progress === 'quiet' || req.progress === 'none'
+      ? nullProgress
+      : req.progress === 'rawjson'
+        ? createRawJsonPrinter((s) => process.stderr.write(s))
+        : createPlainPrinter((s) => process.stderr.write(s));
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
@@ -20,7 +25,7 @@ export async function runBuildCommand(context: string | undefined, flags: Record
     progress.close();
     if (req.progress === 'quiet') {
       if (out.imageId) process.stdout.write(`${out.imageId}\n`);
-    } else if (req.progress !== 'none') {
+    } else if (req.progress !== 'none' && req.progress !== 'rawjson') {
       process.stderr.write(`done in ${((Date.now() - started) / 1000).toFixed(2)}s: ${out.ran} steps run, ${out.cached} cached\n`);
     }
   } catch (err) {
