@@ -1,0 +1,63 @@
+/** Here-documents in RUN and COPY, run for real. */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
+import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
+import { makeTempDir, removeAll } from '../../src/util/fs.ts';
+
+let reg: BusyboxRegistry;
+let state: Awaited<ReturnType<typeof tempStateDir>>;
+beforeAll(async () => {
+  reg = await withBusyboxRegistry();
+  state = await tempStateDir();
+});
+afterAll(async () => {
+  await reg.stop();
+  await state.cleanup();
+});
+
+describe('heredocs', () => {
+  test('RUN <<EOF (shell lines), a shebang script, <<- and COPY <<EOF', async () => {
+    const df = [
+      '# syntax=docker/dockerfile:1',
+      `FROM ${reg.ref}`,
+      'ENV WHO=kiln',
+      'RUN <<EOF',
+      'echo "line one" > /one',
+      'echo "hello $WHO" >> /one',
+      'EOF',
+      'RUN <<EOF',
+      '#!/bin/sh -e',
+      'echo "from a script: $0" > /script-ran',
+      'EOF',
+      'RUN <<-EOT',
+      '\techo tabbed > /tabs',
+      '\tEOT',
+      'COPY <<EOF /etc/greeting',
+      'Hi $WHO',
+      'EOF',
+      "COPY <<'EOF' /etc/raw",
+      'Hi $WHO',
+      'EOF',
+      '',
+    ].join('\n');
+    const ctx = await makeContext({ Dockerfile: df });
+    const out = await makeTempDir('kiln-out-');
+    try {
+      const r = await runKiln(['build', '--progress=plain', '-o', `type=local,dest=${join(out, 'fs')}`, ctx.dir], { root: state.root });
+      if (r.code !== 0) console.error(r.stderr);
+      expect(r.code).toBe(0);
+      const fs = (p: string) => readFile(join(out, 'fs', p), 'utf8');
+      expect(await fs('one')).toBe('line one\nhello kiln\n');
+      expect(await fs('script-ran')).toStartWith('from a script: /dev/pipes/');
+      expect(await fs('tabs')).toBe('tabbed\n');
+      expect(await fs('etc/greeting')).toBe('Hi kiln\n');
+      expect(await fs('etc/raw')).toBe('Hi $WHO\n');
+      expect(await stat(join(out, 'fs', 'dev', 'pipes')).catch(() => undefined)).toBeUndefined();
+    } finally {
+      await ctx.cleanup();
+      await removeAll(out);
+    }
+  });
+});
