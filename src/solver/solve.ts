@@ -6,6 +6,7 @@ import type { ProgressSink } from '../progress/events.ts';
 import type { Store } from '../store/index.ts';
 import { EMPTY_REF, type OpContext, type OpResolvers, type OpSolver, type Ref } from './types.ts';
 import { vertexName, outputCount } from './vertex-info.ts';
+import { missReason, stepIdent, type KeyFacts } from './miss-reason.ts';
 
 export interface SolveOptions {
   store: Store;
@@ -33,6 +34,7 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
   const signal = opts.signal ?? new AbortController().signal;
   const solvers = new Map<string, OpSolver>();
   const keys = new Map<string, Promise<string>>();
+  const facts = new Map<string, KeyFacts>();
   const results = new Map<string, Promise<Ref[]>>();
   const ran: Digest[] = [];
   const cached: Digest[] = [];
@@ -82,7 +84,18 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
           }),
         );
         const parts = s.cacheKeyParts ? await s.cacheKeyParts() : undefined;
-        return sha256(canonicalJson({ op: s.cacheBody ? s.cacheBody() : op.op, platform: op.platform, inputs, parts }));
+        const body = s.cacheBody ? s.cacheBody() : op.op;
+        facts.set(digest, {
+          op: body,
+          platform: op.platform,
+          inputs: op.inputs.map((i, n) => {
+            const src = ops.get(i.digest)!.op;
+            const name = src.type === 'source' ? src.identifier.replace(/^local:\/\//, '') : contextOf(i.digest).name;
+            return { name, key: inputs[n]! };
+          }),
+          parts,
+        });
+        return sha256(canonicalJson({ op: body, platform: op.platform, inputs, parts }));
       })();
       keys.set(digest, k);
     }
@@ -117,13 +130,16 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
     }
     const inputs = await Promise.all(op.inputs.map(async (i) => (await resultOf(i.digest))[i.index] ?? EMPTY_REF));
     if (signal.aborted) throw new KilnError('build canceled', { kind: 'canceled' });
-    opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'started', time: Date.now(), reason: cacheable ? 'no earlier build of this step' : undefined });
+    const ident = stepIdent(ctx.name, md.locations?.[0]?.file);
+    const reason = cacheable ? (opts.noCache || md.ignoreCache ? 'the cache is off for this build' : missReason(opts.store.steps.previous(ident, key)?.facts as KeyFacts | undefined, facts.get(digest)!)) : undefined;
+    opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'started', time: Date.now(), reason });
     try {
       const out = await s.exec(inputs);
       if (cacheable) {
         out.forEach((ref, i) => {
           if (ref.kind === 'snapshot') opts.store.cache.put(key, i, ref.id, ctx.name);
         });
+        opts.store.steps.record(ident, key, facts.get(digest));
       }
       if (cacheable) ran.push(digest); // reading a local directory is not a step
       opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'completed', time: Date.now() });

@@ -34,6 +34,13 @@ CREATE TABLE IF NOT EXISTS cache (
   PRIMARY KEY (key, output)
 );
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS step_history (
+  ident TEXT NOT NULL,
+  key TEXT NOT NULL,
+  facts TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (ident, key)
+);
 `;
 
 /** Brings a state dir made by an earlier kiln up to the current schema. */

@@ -4,6 +4,7 @@ import { openContentStore, type ContentStore } from './content.ts';
 import { openSnapshotStore, type SnapshotStore } from './snapshots.ts';
 import { openCacheRecords, type CacheRecords } from './cache-records.ts';
 import { stateLayout, type StateLayout } from './state-dir.ts';
+import { openStepHistory, type StepHistory } from './step-history.ts';
 
 /** Everything under one state dir, opened once per process. */
 export interface Store {
@@ -12,6 +13,7 @@ export interface Store {
   content: ContentStore;
   snapshots: SnapshotStore;
   cache: CacheRecords;
+  steps: StepHistory;
   close(): void;
 }
 
@@ -25,10 +27,11 @@ export async function openStore(root: string): Promise<Store> {
     content: openContentStore(layout.blobs, layout.ingest),
     snapshots: openSnapshotStore(db, layout.snapshots),
     cache: openCacheRecords(db),
+    steps: openStepHistory(db),
     close: () => db.close(),
   };
 }
 
 export { resolveStateDir, stateLayout } from './state-dir.ts';
-export type { ContentStore, SnapshotStore, CacheRecords, StateLayout };
+export type { ContentStore, SnapshotStore, CacheRecords, StateLayout, StepHistory };
 export type { SnapshotRecord, ActiveSnapshot } from './snapshots.ts';

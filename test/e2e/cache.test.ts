@@ -48,7 +48,16 @@ describe('content-based cache keys', () => {
   test('editing a copied file reruns that step and the ones after it', async () => {
     await writeFile(join(ctx.dir, 'app/b.txt'), 'b2\n');
     const r = await build();
-    expect(r.stderr).toMatch(/COPY app\/\*\.txt \/app\/\n#\d+ cache miss/);
+    expect(r.stderr).toMatch(/COPY app\/\*\.txt \/app\/\n#\d+ cache miss: files copied from context changed/);
+    expect(r.stderr).toMatch(/COPY other.txt \/other.txt\n#\d+ cache miss: input changed: \[1\/2\] COPY app/);
     expect(ran(r.stderr)).toBe(2);
+  });
+
+  test('the first build of a step says so; a changed field is named', async () => {
+    await writeFile(join(ctx.dir, 'Dockerfile'), 'FROM scratch\nARG V\nCOPY other.txt /v-$V\n');
+    const a = await runKiln(['build', '--progress=plain', '--build-arg', 'V=1', ctx.dir], { root: state.root });
+    expect(a.stderr).toContain('cache miss: no earlier build of this step');
+    const b = await runKiln(['build', '--progress=plain', '--build-arg', 'V=2', ctx.dir], { root: state.root });
+    expect(b.stderr).toContain('cache miss: copy dest: "/v-1" → "/v-2"');
   });
 });
