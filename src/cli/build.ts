@@ -1,4 +1,6 @@
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { recoverContainers } from '../executor/index.ts';
 import { openStore } from '../store/index.ts';
 import { createRegistryClient } from '../registry/index.ts';
 import { createImageResolver } from '../source/image-resolver.ts';
@@ -53,6 +55,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
   const store = await openStore(req.root);
   const pool = createWorkerPool();
   try {
+    await recoverContainers(join(store.layout.run, 'executor'), req.runtime === 'crun' ? 'crun' : 'runc');
     const registry = createRegistryClient({});
     const resolver = createImageResolver(registry);
     const result = await runFrontend(req, resolver, progress);

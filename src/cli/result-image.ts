@@ -49,7 +49,7 @@ export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile
 /** A read-only mounted view of a snapshot chain; release() unmounts and removes it. */
 export async function openRootfsView(store: Store, ref: Ref): Promise<RootfsView> {
   if (ref.kind === 'local') return { dir: ref.dir, release: async () => {} };
-  const target = join(store.layout.run, `view-${randomBytes(6).toString('hex')}`);
+  const target = join(store.layout.run, `${process.pid}-view-${randomBytes(6).toString('hex')}`);
   await mkdir(target, { recursive: true });
   const lowers = ref.id ? store.snapshots.layerDirs(ref.id) : [];
   if (lowers.length === 0) return { dir: target, release: () => rmdir(target) };

@@ -34,7 +34,7 @@ async function cgroupV2(): Promise<boolean> {
 
 /** A container id unique across processes sharing one state dir. */
 export function newContainerId(): string {
-  return `kiln-${randomBytes(10).toString('hex')}`;
+  return `kiln-${process.pid}-${randomBytes(8).toString('hex')}`;
 }
 
 function describeRuntimeFailure(rt: Runtime, messages: string[], stderrTail: string): KilnError {

@@ -5,6 +5,7 @@ import { openSnapshotStore, type SnapshotStore } from './snapshots.ts';
 import { openCacheRecords, type CacheRecords } from './cache-records.ts';
 import { stateLayout, type StateLayout } from './state-dir.ts';
 import { openStepHistory, type StepHistory } from './step-history.ts';
+import { recoverStateDir } from './recover.ts';
 
 /** Everything under one state dir, opened once per process. */
 export interface Store {
@@ -20,6 +21,7 @@ export interface Store {
 export async function openStore(root: string): Promise<Store> {
   const layout = stateLayout(root);
   await Promise.all([layout.blobs, layout.ingest, layout.snapshots, layout.run].map((d) => mkdir(d, { recursive: true })));
+  await recoverStateDir(layout);
   const db = openDb(layout.db);
   return {
     layout,

@@ -107,7 +107,7 @@ export function openSnapshotStore(db: Db, root: string): SnapshotStore {
     },
     async prepare() {
       const id = randomBytes(6).toString('hex');
-      const base = join(root, `tmp-${id}`);
+      const base = join(root, `tmp-${process.pid}-${id}`);
       await mkdir(join(base, 'fs'), { recursive: true });
       await mkdir(join(base, 'work'), { recursive: true });
       return { id, fs: join(base, 'fs'), work: join(base, 'work') };
@@ -121,7 +121,7 @@ export function openSnapshotStore(db: Db, root: string): SnapshotStore {
           return existing;
         }
       }
-      const base = join(root, `tmp-${active.id}`);
+      const base = join(root, `tmp-${process.pid}-${active.id}`);
       await rm(join(base, 'work'), { recursive: true, force: true });
       await rename(base, dir(active.id));
       const b = opts.blob;
@@ -139,7 +139,7 @@ export function openSnapshotStore(db: Db, root: string): SnapshotStore {
       return get(active.id)!;
     },
     async discard(active) {
-      await removeAll(join(root, `tmp-${active.id}`));
+      await removeAll(join(root, `tmp-${process.pid}-${active.id}`));
     },
     layerDir(rec) {
       return join(dir(rec.fsId ?? rec.id), 'fs');

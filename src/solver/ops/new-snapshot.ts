@@ -22,7 +22,7 @@ export interface WritableRoot {
 export async function withNewSnapshot(store: Store, base: Ref | undefined, fn: (w: WritableRoot) => Promise<void>): Promise<Ref> {
   const lowerDirs = await snapshotLowerDirs(store, base);
   const active = await store.snapshots.prepare();
-  const runDir = join(store.layout.run, randomBytes(6).toString('hex'));
+  const runDir = join(store.layout.run, `${process.pid}-${randomBytes(6).toString('hex')}`);
   const root = join(runDir, 'root');
   await mkdir(root, { recursive: true });
   let mounted = false;

@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { removeAll } from '../util/fs.ts';
+
+const OWNED = /^kiln-(\d+)-[0-9a-f]+(\.bundle)?$/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function forceDelete(runtime: string, stateDir: string, id: string): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(runtime, ['--root', stateDir, 'delete', '--force', id], { stdio: 'ignore' });
+    child.on('error', () => resolve());
+    child.on('close', () => resolve());
+  });
+}
+
+/**
+ * Removes containers and bundles left by kiln processes that died (their ids carry the
+ * owner's pid): `delete --force` kills what still runs. Containers of live processes are
+ * never touched, so concurrent builds are safe.
+ */
+export async function recoverContainers(stateDir: string, runtime = 'runc'): Promise<number> {
+  let n = 0;
+  for (const name of await readdir(stateDir).catch(() => [] as string[])) {
+    const m = OWNED.exec(name);
+    if (!m || alive(Number(m[1]))) continue;
+    if (!m[2]) await forceDelete(runtime, stateDir, name);
+    await removeAll(join(stateDir, name));
+    n++;
+  }
+  return n;
+}

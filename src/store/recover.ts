@@ -1,0 +1,47 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { umount } from '../platform/linux-fs.ts';
+import { removeAll } from '../util/fs.ts';
+import type { StateLayout } from './state-dir.ts';
+
+const OWNED = /^(?:tmp-)?(\d+)-/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Mount points under `dir`, deepest first. */
+async function mountsUnder(dir: string): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .map((l) => l.split(' ')[4]?.replace(/\\040/g, ' '))
+    .filter((m): m is string => !!m && (m === dir || m.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Cleans up after kiln processes that died (kill -9, power loss): their half-written
+ * snapshots (`snapshots/tmp-PID-*`, never recorded) and run dirs (`run/PID-*`, with any
+ * overlay still mounted there). Entries of live processes are left alone, so this is safe
+ * while other builds run on the same state dir.
+ */
+export async function recoverStateDir(layout: StateLayout): Promise<number> {
+  let removed = 0;
+  for (const dir of [layout.snapshots, layout.run]) {
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const m = OWNED.exec(name);
+      if (!m || alive(Number(m[1]))) continue;
+      const path = join(dir, name);
+      for (const mp of await mountsUnder(path)) await umount(mp).catch(() => {});
+      await removeAll(path);
+      removed++;
+    }
+  }
+  return removed;
+}
