@@ -25,6 +25,7 @@ export interface BuildFlags {
   local?: unknown;
   opt?: unknown;
   iidfile?: string;
+  nocacheFilter?: unknown;
 }
 
 const PROGRESS = ['auto', 'plain', 'tty', 'rawjson', 'quiet', 'none'] as const;
@@ -69,6 +70,8 @@ export async function buildRequestFromFlags(contextArg: string | undefined, f: B
     if (k.startsWith('label:')) (opts as Record<string, string>)[k] = v;
   }
   if (opts.filename) filename = opts.filename;
+  const filters = many(f.nocacheFilter).flatMap((v) => v.split(','));
+  if (filters.length) opts['no-cache'] = filters.join(',');
   const labels = parseKeyValues(many(f.label), '--label');
   for (const [k, v] of Object.entries(opts)) if (k.startsWith('label:')) labels[k.slice(6)] = v;
   const progress = (f.progress ?? 'auto') as BuildRequest['progress'];
@@ -92,7 +95,7 @@ export async function buildRequestFromFlags(contextArg: string | undefined, f: B
     outputs: many(f.output).map(parseOutput),
     progress,
     network: network === 'none' ? 'none' : 'host',
-    noCache: f.cache === false || 'no-cache' in opts,
+    noCache: f.cache === false || opts['no-cache'] === '',
     runtime: f.runtime,
     opts,
     iidfile: f.iidfile,

@@ -22,6 +22,7 @@ cli
   .option('--progress <mode>', 'auto, plain, tty, rawjson, quiet or none', { default: 'auto' })
   .option('--network <mode>', 'Network for RUN steps: default (host), host or none')
   .option('--no-cache', 'Do not use the cache')
+  .option('--nocache-filter <stages>', 'As docker\'s --no-cache-filter (accepted too): no cache for these stages')
   .option('--iidfile <file>', 'Write the image ID to this file')
   .option('--runtime <name>', 'OCI runtime: runc (default) or crun')
   .option('--frontend <name>', 'Frontend (buildctl style): dockerfile.v0')
@@ -76,6 +77,11 @@ function joinDashValues(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    // cac would read --no-cache-filter as the negation of a "cache-filter" flag.
+    if (a === '--no-cache-filter' || a.startsWith('--no-cache-filter=')) {
+      out.push(a.replace('--no-cache-filter', '--nocache-filter'));
+      continue;
+    }
     if (a.startsWith('-') && a !== '-' && a !== '--' && !a.includes('=') && argv[i + 1] === '-') {
       out.push(`${a}=-`);
       i++;

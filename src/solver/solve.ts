@@ -131,7 +131,7 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
     const inputs = await Promise.all(op.inputs.map(async (i) => (await resultOf(i.digest))[i.index] ?? EMPTY_REF));
     if (signal.aborted) throw new KilnError('build canceled', { kind: 'canceled' });
     const ident = stepIdent(ctx.name, md.locations?.[0]?.file);
-    const reason = cacheable ? (opts.noCache || md.ignoreCache ? 'the cache is off for this build' : missReason(opts.store.steps.previous(ident, key)?.facts as KeyFacts | undefined, facts.get(digest)!)) : undefined;
+    const reason = cacheable ? (opts.noCache ? 'the cache is off for this build (--no-cache)' : md.ignoreCache ? 'the cache is off for this step (--no-cache-filter)' : missReason(opts.store.steps.previous(ident, key)?.facts as KeyFacts | undefined, facts.get(digest)!)) : undefined;
     opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'started', time: Date.now(), reason });
     try {
       const out = await s.exec(inputs);

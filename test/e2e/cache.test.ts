@@ -60,4 +60,14 @@ describe('content-based cache keys', () => {
     const b = await runKiln(['build', '--progress=plain', '--build-arg', 'V=2', ctx.dir], { root: state.root });
     expect(b.stderr).toContain('cache miss: copy dest: "/v-1" → "/v-2"');
   });
+
+  test('--no-cache-filter runs only the named stage; --no-cache runs everything', async () => {
+    await writeFile(join(ctx.dir, 'Dockerfile'), 'FROM scratch AS a\nCOPY other.txt /a\nFROM a AS b\nCOPY other.txt /b\n');
+    expect((await runKiln(['build', '--progress=plain', ctx.dir], { root: state.root })).code).toBe(0);
+    const f = await runKiln(['build', '--progress=plain', '--no-cache-filter', 'b', ctx.dir], { root: state.root });
+    expect(ran(f.stderr)).toBe(1);
+    expect(f.stderr).toContain('--no-cache-filter');
+    const all = await runKiln(['build', '--progress=plain', '--no-cache', ctx.dir], { root: state.root });
+    expect(ran(all.stderr)).toBe(2);
+  });
 });

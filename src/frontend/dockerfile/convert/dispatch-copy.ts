@@ -75,7 +75,7 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
   if (!chain) throw new KilnError(`${isAdd ? 'ADD' : 'COPY'} requires at least two arguments`, { kind: 'input' });
   const text = uppercaseCmd(processCmdEnv(opt.lex, c.original, envOf(d)));
   const name = prefixCommand(d, text);
-  const constraints = { customName: name, locations: locationOf(opt, c), description: { 'com.docker.dockerfile.v1.command': c.original } };
+  const constraints = { customName: name, ignoreCache: d.ignoreCache, locations: locationOf(opt, c), description: { 'com.docker.dockerfile.v1.command': c.original } };
   if (c.link && !c.chmod) {
     // --link: the files are copied onto an empty layer, then merged on top of the stage, so
     // the layer does not depend on (and is not invalidated by) what lies below it.

@@ -53,6 +53,7 @@ export function dispatchRun(d: DispatchState, c: RunCommand, opt: DispatchOpt): 
     network,
     proxyEnv: opt.proxyEnv,
     customName: display,
+    ignoreCache: d.ignoreCache,
     locations: locationOf(opt, c),
     description: { 'com.docker.dockerfile.v1.command': c.original },
     mounts: shebangMount ? [{ type: 'bind', dest: shebangMount.dest, source: shebangMount.source, readonly: true }] : undefined,

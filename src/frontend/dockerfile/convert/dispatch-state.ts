@@ -23,6 +23,8 @@ export interface DispatchState {
   cmdSet: boolean;
   /** The command being dispatched is an ONBUILD trigger (its step name says so). */
   cmdIsOnBuild: boolean;
+  /** `--no-cache-filter` names this stage: its steps always run. */
+  ignoreCache: boolean;
   dispatched: boolean;
   /** The base is an image (not scratch, not a stage). */
   fromImage: boolean;

@@ -15,6 +15,7 @@ export function dispatchWorkdir(d: DispatchState, c: WorkdirCommand, opt: Dispat
     const name = prefixCommand(d, uppercaseCmd(processCmdEnv(opt.lex, c.original, envOf(d))));
     d.state = d.state.file(opt.ctx.llb.mkdir(wd, 0o755, { makeParents: true, owner }), {
       customName: name,
+      ignoreCache: d.ignoreCache,
       locations: locationOf(opt, c),
       description: { 'com.docker.dockerfile.v1.command': c.original },
     });

@@ -42,12 +42,19 @@ export function buildDispatchStates(stages: Stage[], lex: Lexer, globalArgs: Map
       cmdTotal: 0,
       cmdSet: false,
       cmdIsOnBuild: false,
+      ignoreCache: false,
       dispatched: false,
       fromImage: !base && !isScratch,
     };
     ds.cmdTotal = (ds.fromImage ? 1 : 0) + st.commands.filter((c) => ['add', 'copy', 'run', 'workdir'].includes(c.kind)).length;
     states.push(ds);
   });
+  // --no-cache-filter (buildctl: --opt no-cache=a,b): by stage name or index; empty = all.
+  const filter = ctx.opts.raw['no-cache'];
+  if (filter !== undefined) {
+    const names = filter.split(',').map((n) => n.trim().toLowerCase()).filter(Boolean);
+    for (const s of states) s.ignoreCache = names.length === 0 || names.includes(s.stage.name ?? '') || names.includes(String(s.index));
+  }
   // Like BuildKit: a single-stage build shows steps as `[1/3]`, without a stage name.
   if (states.length === 1) states[0]!.stageName = '';
   return states;
