@@ -119,17 +119,35 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
     const key = await keyOf(digest);
     const cacheable = s.cacheable !== false;
     const n = outputCount(op);
-    if (cacheable && !opts.noCache && !md.ignoreCache) {
+    const useCache = cacheable && !opts.noCache && !md.ignoreCache;
+    const lookup = async (): Promise<Ref[] | undefined> => {
       const hits = Array.from({ length: n }, (_, i) => opts.store.cache.get(key, i));
-      if (hits.every((h) => h && (h.snapshot === null || opts.store.snapshots.get(h.snapshot)))) {
-        cached.push(digest);
-        await reportCachedInputs(op);
-        opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'cached', time: Date.now() });
-        return hits.map((h) => ({ kind: 'snapshot', id: h!.snapshot }));
-      }
+      if (!hits.every((h) => h && (h.snapshot === null || opts.store.snapshots.get(h.snapshot)))) return undefined;
+      cached.push(digest);
+      await reportCachedInputs(op);
+      opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'cached', time: Date.now() });
+      return hits.map((h) => ({ kind: 'snapshot', id: h!.snapshot }));
+    };
+    if (useCache) {
+      const hit = await lookup();
+      if (hit) return hit;
     }
     const inputs = await Promise.all(op.inputs.map(async (i) => (await resultOf(i.digest))[i.index] ?? EMPTY_REF));
     if (signal.aborted) throw new KilnError('build canceled', { kind: 'canceled' });
+    // Another kiln process may be running this very step: wait for it and reuse its result.
+    if (useCache) {
+      while (!opts.store.leases.tryAcquire(key)) {
+        await new Promise((r) => setTimeout(r, 100));
+        if (signal.aborted) throw new KilnError('build canceled', { kind: 'canceled' });
+        const hit = await lookup();
+        if (hit) return hit;
+      }
+      const hit = await lookup();
+      if (hit) {
+        opts.store.leases.release(key);
+        return hit;
+      }
+    }
     const ident = stepIdent(ctx.name, md.locations?.[0]?.file);
     const reason = cacheable ? (opts.noCache ? 'the cache is off for this build (--no-cache)' : md.ignoreCache ? 'the cache is off for this step (--no-cache-filter)' : missReason(opts.store.steps.previous(ident, key)?.facts as KeyFacts | undefined, facts.get(digest)!)) : undefined;
     opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'started', time: Date.now(), reason });
@@ -147,6 +165,8 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
     } catch (err) {
       opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'error', time: Date.now(), error: errorMessage(err) });
       throw err;
+    } finally {
+      if (useCache) opts.store.leases.release(key);
     }
   };
 

@@ -6,6 +6,7 @@ import { openCacheRecords, type CacheRecords } from './cache-records.ts';
 import { stateLayout, type StateLayout } from './state-dir.ts';
 import { openStepHistory, type StepHistory } from './step-history.ts';
 import { recoverStateDir } from './recover.ts';
+import { openLeases, type Leases } from './leases.ts';
 
 /** Everything under one state dir, opened once per process. */
 export interface Store {
@@ -15,6 +16,7 @@ export interface Store {
   snapshots: SnapshotStore;
   cache: CacheRecords;
   steps: StepHistory;
+  leases: Leases;
   close(): void;
 }
 
@@ -30,6 +32,7 @@ export async function openStore(root: string): Promise<Store> {
     snapshots: openSnapshotStore(db, layout.snapshots),
     cache: openCacheRecords(db),
     steps: openStepHistory(db),
+    leases: openLeases(db),
     close: () => db.close(),
   };
 }
