@@ -57,6 +57,21 @@ cli
     throw usageError(`unknown debug command "${what}"`, 'use parse, expand, words or llb');
   });
 
+cli
+  .command('du', 'Show the disk usage of the state dir (layers, blobs, cache mounts)')
+  .option('--verbose', 'List every record: size, sharing, last use')
+  .option('--root <dir>', 'State directory')
+  .action(async (flags: { root?: string; verbose?: boolean }) => (await import('./store-commands.ts')).runDu(flags));
+
+cli
+  .command('prune', 'Remove build cache and everything no build can use any more')
+  .option('--all', 'Remove all build cache')
+  .option('--filter <until=DURATION>', 'Remove cache not used for DURATION (e.g. until=24h)')
+  .option('--keep-storage <size>', 'Keep at most SIZE of the most recently used cache (e.g. 10GB)')
+  .option('-f, --force', 'Do not ask (kiln never asks; accepted for docker compatibility)')
+  .option('--root <dir>', 'State directory')
+  .action(async (flags: Record<string, unknown>) => (await import('./store-commands.ts')).runPrune(flags as never));
+
 cli.command('version', 'Show the version').action(() => {
   process.stdout.write(`kiln ${version} (${commit})\n`);
 });
@@ -89,6 +104,12 @@ function joinDashValues(argv: string[]): string[] {
   }
   return out;
 }
+
+// `kiln du | head`: a closed pipe is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 async function main(): Promise<void> {
   try {

@@ -25,6 +25,8 @@ export async function openStore(root: string): Promise<Store> {
   await Promise.all([layout.blobs, layout.ingest, layout.snapshots, layout.run].map((d) => mkdir(d, { recursive: true })));
   await recoverStateDir(layout);
   const db = openDb(layout.db);
+  // Known to others (prune waits for them); stale pids of dead processes are ignored.
+  db.prepare('INSERT OR REPLACE INTO procs (pid, started_at) VALUES (?, ?)').run(process.pid, Date.now());
   return {
     layout,
     db,
@@ -33,7 +35,10 @@ export async function openStore(root: string): Promise<Store> {
     cache: openCacheRecords(db),
     steps: openStepHistory(db),
     leases: openLeases(db),
-    close: () => db.close(),
+    close: () => {
+      db.prepare('DELETE FROM procs WHERE pid = ?').run(process.pid);
+      db.close();
+    },
   };
 }
 

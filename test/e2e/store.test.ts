@@ -1,0 +1,56 @@
+/** kiln du and kiln prune: usage by kind; pruning never breaks a later build. */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
+import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
+
+let reg: BusyboxRegistry;
+let state: Awaited<ReturnType<typeof tempStateDir>>;
+let ctx: Awaited<ReturnType<typeof makeContext>>;
+beforeAll(async () => {
+  reg = await withBusyboxRegistry();
+  state = await tempStateDir();
+  ctx = await makeContext({ Dockerfile: `FROM ${reg.ref}\nRUN echo x > /x\nCOPY f /f\n`, f: 'f\n' });
+});
+afterAll(async () => {
+  await reg.stop();
+  await ctx.cleanup();
+  await state.cleanup();
+});
+
+const build = () => runKiln(['build', '--progress=plain', '-o', `type=tar,dest=${join(state.root, 'out.tar')}`, ctx.dir], { root: state.root });
+const ran = (s: string) => Number(/(\d+) steps run/.exec(s)?.[1]);
+
+describe('store management', () => {
+  test('du reports layers and blobs', async () => {
+    expect((await build()).code).toBe(0);
+    const r = await runKiln(['du'], { root: state.root });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/layers\s+3\s/);
+    expect(r.stdout).toMatch(/blobs\s+\d+/);
+    const v = await runKiln(['du', '--verbose'], { root: state.root });
+    expect(v.stdout).toContain('RUN echo x > /x');
+  });
+
+  test('prune of recent cache keeps everything; the next build is fully cached', async () => {
+    const p = await runKiln(['prune', '--filter', 'until=24h'], { root: state.root });
+    expect(p.code).toBe(0);
+    expect(p.stdout).toContain('removed 0 cache records, 0 snapshots');
+    expect(ran((await build()).stderr)).toBe(0);
+  });
+
+  test('prune --all removes cache, snapshots and blobs; the next build runs and works', async () => {
+    const p = await runKiln(['prune', '--all', '--force'], { root: state.root });
+    expect(p.code).toBe(0);
+    expect((await readdir(join(state.root, 'snapshots'))).filter((n) => /^[0-9a-f]{12}$/.test(n))).toEqual([]);
+    const b = await build();
+    expect(b.code).toBe(0);
+    expect(ran(b.stderr)).toBe(3);
+  });
+
+  test('bad flags are usage errors', async () => {
+    expect((await runKiln(['prune'], { root: state.root })).code).toBe(2);
+    expect((await runKiln(['prune', '--filter', 'until=soon'], { root: state.root })).code).toBe(2);
+  });
+});
