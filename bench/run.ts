@@ -7,6 +7,7 @@
  *                                                vs sha256 of the context's bytes
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { kilnBin } from '../test/helpers/kiln.ts';
 import { withBusyboxRegistry } from '../test/helpers/busybox-image.ts';
@@ -22,8 +23,14 @@ try {
   console.log(`kiln bench: ${N} runs per scenario, medians\n`);
   const trueMs = median(timeCommand('/bin/true', [], N));
 
+  // The runtime's own floor: a Bun-compiled binary that prints one line.
+  const hello = join(work, 'hello');
+  writeFileSync(`${hello}.ts`, 'console.log("hi");\n');
+  spawnSync(process.execPath, ['build', '--compile', `${hello}.ts`, '--outfile', hello], { stdio: 'ignore' });
+  const helloMs = median(timeCommand(hello, [], N));
   const startup = median(timeCommand(kilnBin, ['version'], N, env));
   console.log(row('startup: kiln version', startup, 'spawn /bin/true', trueMs));
+  console.log(row('startup: kiln version', startup, 'Bun hello binary', helloMs));
 
   const scratch = join(work, 'scratch');
   mkdirSync(scratch);
