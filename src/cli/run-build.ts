@@ -1,5 +1,6 @@
 import { createPlainPrinter } from '../progress/plain.ts';
 import { createRawJsonPrinter } from '../progress/rawjson.ts';
+import { createTtyPrinter } from '../progress/tty.ts';
 import { nullProgress, type ProgressSink } from '../progress/events.ts';
 import { KilnError } from '../util/errors.ts';
 import { removeAll } from '../util/fs.ts';
@@ -14,7 +15,9 @@ export async function runBuildCommand(context: string | undefined, flags: Record
       ? nullProgress
       : req.progress === 'rawjson'
         ? createRawJsonPrinter((s) => process.stderr.write(s))
-        : createPlainPrinter((s) => process.stderr.write(s));
+        : req.progress === 'tty' || (req.progress === 'auto' && process.stderr.isTTY)
+          ? createTtyPrinter(process.stderr)
+          : createPlainPrinter((s) => process.stderr.write(s));
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);

@@ -1,0 +1,107 @@
+import pc from 'picocolors';
+import type { ProgressEvent, ProgressSink } from './events.ts';
+
+interface Row {
+  name: string;
+  status: 'running' | 'done' | 'cached' | 'error';
+  started: number;
+  ended?: number;
+  logs: string[];
+  partial: string;
+}
+
+const LOG_LINES = 6;
+const FRAME_MS = 100;
+
+/**
+ * The live terminal view, like BuildKit's: a header `[+] Building 3.2s (4/5)`, one line per
+ * step with its time, `CACHED`/`ERROR` markers, and the last lines of output of running
+ * steps. Redraws at most every 100 ms (rendering never slows the build), fits the width
+ * of the terminal, and leaves the final frame on screen.
+ */
+export function createTtyPrinter(out: NodeJS.WriteStream, now = Date.now): ProgressSink {
+  const rows = new Map<string, Row>();
+  const messages: string[] = [];
+  const start = now();
+  let drawn = 0;
+  let dirty = false;
+  let closed = false;
+  const timer = setInterval(() => dirty && draw(false), FRAME_MS);
+  (timer as { unref?: () => void }).unref?.();
+
+  const width = () => Math.max(40, (out.columns || 80) - 1);
+  const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+  const fit = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s);
+
+  function frame(final: boolean): string[] {
+    const w = width();
+    const list = [...rows.values()];
+    const done = list.filter((r) => r.status !== 'running').length;
+    const elapsed = secs(now() - start);
+    const head = `[+] Building ${elapsed} (${done}/${list.length})${final ? ' FINISHED' : ''}`;
+    const lines = [final ? pc.blue(head) : head];
+    for (const r of list) {
+      const time = r.status === 'cached' ? '0.0s' : secs((r.ended ?? now()) - r.started);
+      const tag = r.status === 'cached' ? 'CACHED ' : r.status === 'error' ? 'ERROR ' : '';
+      const text = fit(` => ${tag}${r.name}`, w - time.length - 1);
+      const line = `${text.padEnd(w - time.length)}${time}`;
+      lines.push(r.status === 'error' ? pc.red(line) : r.status === 'running' ? line : pc.blue(line));
+      if (r.status === 'running' || r.status === 'error') {
+        const tail = [...r.logs, ...(r.partial ? [r.partial] : [])].slice(-LOG_LINES);
+        for (const l of tail) lines.push(pc.dim(fit(` => => ${l}`, w)));
+      }
+    }
+    return lines;
+  }
+
+  function draw(final: boolean): void {
+    dirty = false;
+    const lines = frame(final);
+    let s = drawn ? `\x1b[${drawn}A` : '';
+    for (const l of lines) s += `\x1b[2K${l}\n`;
+    // Clear what the previous, longer frame left below.
+    for (let i = lines.length; i < drawn; i++) s += '\x1b[2K\n';
+    if (drawn > lines.length) s += `\x1b[${drawn - lines.length}A`;
+    out.write(s);
+    drawn = lines.length;
+  }
+
+  return {
+    emit(e: ProgressEvent) {
+      if (closed) return;
+      if (e.type === 'vertex') {
+        let r = rows.get(e.digest);
+        if (!r) {
+          r = { name: e.name, status: 'running', started: e.time, logs: [], partial: '' };
+          rows.set(e.digest, r);
+        }
+        if (e.status === 'started') r.started = e.time;
+        else if (e.status === 'cached') r.status = 'cached';
+        else if (e.status === 'completed') {
+          r.status = 'done';
+          r.ended = e.time;
+        } else if (e.status === 'error') {
+          r.status = 'error';
+          r.ended = e.time;
+        }
+      } else if (e.type === 'log') {
+        const r = rows.get(e.digest);
+        if (!r) return;
+        const parts = (r.partial + e.data).split('\n');
+        r.partial = parts.pop() ?? '';
+        r.logs.push(...parts);
+        if (r.logs.length > LOG_LINES) r.logs.splice(0, r.logs.length - LOG_LINES);
+      } else {
+        messages.push(`${e.type === 'warning' ? pc.yellow('WARNING') : 'INFO'}: ${e.message}`);
+      }
+      dirty = true;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      draw(true);
+      for (const m of messages) out.write(`${m}\n`);
+    },
+  };
+}
