@@ -14,7 +14,7 @@ export function formatError(err: unknown, sources: Record<string, string> = {}):
       const text = sources[loc.file];
       lines.push('', `${loc.file}:${loc.startLine}${loc.endLine > loc.startLine ? `-${loc.endLine}` : ''}`);
       if (text) {
-        const all = text.split('\n');
+        const all = text.replace(/\n$/, '').split('\n');
         const from = Math.max(1, loc.startLine - 2);
         const to = Math.min(all.length, loc.endLine + 2);
         const w = String(to).length;

@@ -29,6 +29,18 @@ export interface SolveResult {
  * vertices not needed for the output never. A vertex whose cache key has a record is not
  * run, and then neither are its inputs (unless something else needs them).
  */
+/** Attaches the failing step (its name and build-file location) to an error, once. */
+function atStep(err: unknown, name: string, md: OpMetadata): Error {
+  const e = err instanceof KilnError ? err : new KilnError(errorMessage(err), { kind: 'build', cause: err });
+  const loc = md.locations?.[0];
+  if (!e.location && loc?.ranges[0]) e.location = { file: loc.file, startLine: loc.ranges[0].startLine, endLine: loc.ranges[0].endLine };
+  if (e.kind !== 'canceled' && !e.message.startsWith(`${name}: `) && !(e as { step?: string }).step) {
+    (e as { step?: string }).step = name;
+    e.message = `${name}: ${e.message}`;
+  }
+  return e;
+}
+
 export async function solve(def: Definition, opts: SolveOptions): Promise<SolveResult> {
   const ops = new Map<string, Op>(def.ops.map((o) => [o.digest, o.op]));
   const signal = opts.signal ?? new AbortController().signal;
@@ -164,7 +176,7 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
       return out;
     } catch (err) {
       opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'error', time: Date.now(), error: errorMessage(err) });
-      throw err;
+      throw atStep(err, ctx.name, md);
     } finally {
       if (useCache) opts.store.leases.release(key);
     }

@@ -87,6 +87,7 @@ async function runExec(ctx: OpContext, body: ExecOp, inputs: Ref[], config: Exec
         throw new KilnError(`process "${body.meta.args.join(' ')}" did not complete successfully: exit code: ${result.exitCode}`, {
           kind: 'build',
           details: tail.lines(),
+          hint: 'the whole output is in the progress above; `--progress=plain` keeps every line in CI logs',
           location: loc ? { file: loc.file, startLine: loc.ranges[0]?.startLine ?? 0, endLine: loc.ranges[0]?.endLine ?? 0 } : undefined,
         });
       }
