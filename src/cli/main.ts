@@ -72,6 +72,19 @@ cli
   .option('--root <dir>', 'State directory')
   .action(async (flags: Record<string, unknown>) => (await import('./store-commands.ts')).runPrune(flags as never));
 
+cli
+  .command('completion <shell>', 'Print a completion script: bash, zsh or fish')
+  .example('source <(kiln completion bash)')
+  .action(async (shell: string) => {
+    const { completionScript } = await import('./completion.ts');
+    const commands = cli.commands.map((c) => ({
+      name: c.name,
+      description: c.description,
+      flags: [...c.options.flatMap((o) => o.rawName.split(/[ ,]+/).filter((f) => f.startsWith('-')).map((f) => (f === '--nocache-filter' ? '--no-cache-filter' : f))), '--help'],
+    }));
+    process.stdout.write(completionScript(shell, commands));
+  });
+
 cli.command('version', 'Show the version').action(() => {
   process.stdout.write(`kiln ${version} (${commit})\n`);
 });

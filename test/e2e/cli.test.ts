@@ -34,6 +34,16 @@ describe('kiln commands', () => {
     expect((await runKiln(['build', '--help'])).stdout).toContain('--build-arg');
   });
 
+  test('completion scripts for bash, zsh and fish', async () => {
+    for (const sh of ['bash', 'zsh', 'fish']) {
+      const r = await runKiln(['completion', sh]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('build');
+      expect(r.stdout).toContain('no-cache-filter');
+    }
+    expect((await runKiln(['completion', 'tcsh'])).code).toBe(2);
+  });
+
   test('doctor prints one line per check and passes on this machine', async () => {
     const r = await runKiln(['doctor', '--root', state.root]);
     expect(r.stdout).toContain('OCI runtime');
