@@ -29,7 +29,7 @@ beforeAll(async () => {
   await writeFile(join(ctx, 'notes.gz'), 'not really gzip\n');
   await writeFile(
     join(ctx, 'Dockerfile'),
-    ['FROM scratch', 'ADD plain.tar /plain/', 'ADD gz.tar.gz /gz', 'ADD bz.tar.bz2 /bz/', 'ADD xz.tar.xz /xz/', 'ADD data.bin /renamed/', 'ADD notes.gz /notes/', 'ADD --chown=7:8 gz.tar.gz /owned/', ''].join('\n'),
+    ['FROM scratch', 'ADD plain.tar /plain/', 'ADD gz.tar.gz /gz', 'ADD bz.tar.bz2 /bz/', 'ADD xz.tar.xz /xz/', 'ADD data.bin /renamed/', 'ADD notes.gz /notes/', 'ADD --chown=7:8 gz.tar.gz /owned/', 'COPY --chmod=u+x,go-w notes.gz /sym', 'COPY --chmod=0705 notes.gz /oct', ''].join('\n'),
   );
 });
 
@@ -52,6 +52,8 @@ describe('ADD of local files', () => {
       expect([st.uid, st.gid]).toEqual([1234, 5678]);
     }
     expect(await readFile(join(dest, 'notes', 'notes.gz'), 'utf8')).toBe('not really gzip\n');
+    expect(((await stat(join(dest, 'sym'))).mode & 0o7777).toString(8)).toBe('744');
+    expect(((await stat(join(dest, 'oct'))).mode & 0o7777).toString(8)).toBe('705');
     const owned = await stat(join(dest, 'owned', 'dir', 'inner.txt'));
     expect([owned.uid, owned.gid]).toEqual([7, 8]);
   });

@@ -7,6 +7,7 @@ import { resolveInRoot, cleanPath } from './safe-path.ts';
 import { hasWildcards, matchPattern } from '../../util/glob.ts';
 import type { Ids } from './chown.ts';
 import { extractArchive, isArchive } from './file-unpack.ts';
+import { applyModeSpec, parseModeSpec } from '../../util/file-mode.ts';
 
 export interface CopyContext {
   /** Root of the source file system (a context dir or a mounted snapshot view). */
@@ -108,7 +109,14 @@ async function applyMeta(target: string, st: Stats, a: FileCopy, ctx: CopyContex
   const o = ctx.owner ?? ctx.defaultOwner ?? { uid: st.uid, gid: st.gid };
   const { lchown } = await import('node:fs/promises');
   await lchown(target, o.uid, o.gid);
-  if (!st.isSymbolicLink()) await chmod(target, a.mode !== undefined && a.mode >= 0 ? a.mode : st.mode & 0o7777);
+  if (!st.isSymbolicLink()) {
+    const mode = a.modeStr
+      ? applyModeSpec(parseModeSpec(a.modeStr), st.mode, st.isDirectory())
+      : a.mode !== undefined && a.mode >= 0
+        ? a.mode
+        : st.mode & 0o7777;
+    await chmod(target, mode);
+  }
   const t = a.timestamp !== undefined ? new Date(a.timestamp * 1000) : st.mtime;
   await lutimes(target, t, t);
 }

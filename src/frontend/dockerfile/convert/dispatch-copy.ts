@@ -6,6 +6,7 @@ import type { DispatchState } from './dispatch-state.ts';
 import { envOf, locationOf, prefixCommand, processCmdEnv, uppercaseCmd, type DispatchOpt } from './dispatch-opt.ts';
 import { commitToHistory } from './image.ts';
 import { findStage } from './stages.ts';
+import { parseModeSpec } from '../../../util/file-mode.ts';
 
 /** COPY and ADD: file copies from the context, a stage or an image; the result is a layer. */
 export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt: DispatchOpt): void {
@@ -23,7 +24,7 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
     }
   }
   const owner = parseChown(c.chown);
-  const mode = parseChmod(c.chmod);
+  const { mode, modeStr } = parseChmod(c.chmod);
   let msg = isAdd ? 'ADD' : 'COPY';
   if (c.parents) msg += ' --parents';
   if (c.chown) msg += ` --chown=${c.chown}`;
@@ -35,7 +36,7 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
     if (gitRef) {
       if (!isAdd) throw new KilnError('source can\'t be a git ref for COPY', { kind: 'input' });
       const st = llb.git(gitRef.remote, gitRef.ref, { keepGitDir: c.kind === 'add' && c.keepGitDir === true, subdir: gitRef.subdir, customName: `[internal] load git source ${src}` });
-      const opts = { mode, owner, createDestPath: true, dirCopyContents: true };
+      const opts = { mode, modeStr, owner, createDestPath: true, dirCopyContents: true };
       chain = chain ? chain.copy(st, '/', dest, opts) : llb.copy(st, '/', dest, opts);
       continue;
     }
@@ -45,13 +46,14 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
       const base = new URL(src).pathname.split('/').pop() || '__unnamed__';
       const checksum = c.kind === 'add' ? c.checksum : undefined;
       const st = llb.http(src, { filename: base, checksum, customName: `[internal] download ${src}` });
-      const opts = { mode, owner, createDestPath: true, attemptUnpack: c.kind === 'add' && c.unpack === true };
+      const opts = { mode, modeStr, owner, createDestPath: true, attemptUnpack: c.kind === 'add' && c.unpack === true };
       chain = chain ? chain.copy(st, `/${base}`, dest, opts) : llb.copy(st, `/${base}`, dest, opts);
       continue;
     }
     if (c.kind === 'add' && c.checksum) throw new KilnError('checksum requires HTTP(S) or Git sources', { kind: 'input' });
     const opts = {
       mode,
+      modeStr,
       owner,
       followSymlink: true,
       dirCopyContents: true,
@@ -68,7 +70,7 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
     msg += ` <<${doc.name}`;
     const data = doc.expand ? processCmdEnv(opt.lex, doc.content, envOf(d)) : doc.content;
     const st = llb.scratch().file(llb.mkfile(doc.name, 0o644, data), { customName: '[internal] preparing inline document' });
-    const opts = { mode, owner, createDestPath: true };
+    const opts = { mode, modeStr, owner, createDestPath: true };
     chain = chain ? chain.copy(st, `/${doc.name}`, dest, opts) : llb.copy(st, `/${doc.name}`, dest, opts);
   }
   msg += ` ${c.dest}`;
@@ -131,11 +133,18 @@ export function parseChown(spec: string | undefined): ChownOpt | undefined {
   return { user: part(u), group: g ? part(g) : undefined };
 }
 
-function parseChmod(spec: string | undefined): number | undefined {
-  if (!spec) return undefined;
-  if (/^[0-7]+$/.test(spec)) {
-    const n = parseInt(spec, 8);
-    if (n <= 0o7777) return n;
+/** `--chmod`: octal (→ mode) or symbolic like `u+x,go-w` (→ modeStr, applied per file). */
+function parseChmod(spec: string | undefined): { mode?: number; modeStr?: string } {
+  if (!spec) return {};
+  if (/^\d+$/.test(spec)) {
+    const n = /^[0-7]+$/.test(spec) ? parseInt(spec, 8) : NaN;
+    if (n <= 0o7777) return { mode: n };
+    throw new KilnError(`invalid chmod parameter: '${spec}'. it should be octal string and between 0 and 07777`, { kind: 'input' });
   }
-  throw new KilnError(`invalid chmod parameter: '${spec}'. it should be octal string and between 0 and 07777`, { kind: 'input' });
+  try {
+    parseModeSpec(spec);
+  } catch (err) {
+    throw new KilnError((err as Error).message, { kind: 'input' });
+  }
+  return { modeStr: spec };
 }
