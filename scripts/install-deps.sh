@@ -17,3 +17,8 @@ fi
 if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+# Deno runs the same source in a portability test. Not in package.json: npm 11 leaves its
+# optional platform packages out of the lock file, which then fails `npm ci`.
+if [ ! -x node_modules/.bin/deno ]; then
+  npm install --no-save --no-audit --no-fund deno@2.9.6
+fi
