@@ -2,6 +2,7 @@ import { dirname, resolve, basename } from 'node:path';
 import { stat, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir } from '../util/fs.ts';
+import { loadSecrets } from './secrets.ts';
 import { resolveStateDir } from '../store/state-dir.ts';
 import { usageError } from '../util/errors.ts';
 import { hostPlatform, parsePlatform } from '../oci/platform.ts';
@@ -26,6 +27,7 @@ export interface BuildFlags {
   opt?: unknown;
   iidfile?: string;
   nocacheFilter?: unknown;
+  secret?: unknown;
 }
 
 const PROGRESS = ['auto', 'plain', 'tty', 'rawjson', 'quiet', 'none'] as const;
@@ -100,6 +102,7 @@ export async function buildRequestFromFlags(contextArg: string | undefined, f: B
     opts,
     iidfile: f.iidfile,
     tempDirs,
+    secrets: await loadSecrets(many(f.secret)),
   };
 }
 

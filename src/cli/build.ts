@@ -67,7 +67,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
         http: createHttpSource(),
         git: createGitSource(),
       }),
-      exec: createExecOp({ runtime: req.runtime, defaultNetwork: req.network }),
+      exec: createExecOp({ runtime: req.runtime, defaultNetwork: req.network, secrets: (id) => req.secrets.get(id) }),
       file: createFileOp(),
       merge: createMergeOp(),
       diff: () => {

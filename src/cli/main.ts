@@ -23,6 +23,7 @@ cli
   .option('--network <mode>', 'Network for RUN steps: default (host), host or none')
   .option('--no-cache', 'Do not use the cache')
   .option('--nocache-filter <stages>', 'As docker\'s --no-cache-filter (accepted too): no cache for these stages')
+  .option('--secret <spec>', 'A secret for RUN --mount=type=secret: id=X,src=FILE | id=X,env=VAR (repeatable)')
   .option('--iidfile <file>', 'Write the image ID to this file')
   .option('--runtime <name>', 'OCI runtime: runc (default) or crun')
   .option('--frontend <name>', 'Frontend (buildctl style): dockerfile.v0')

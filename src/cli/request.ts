@@ -25,6 +25,8 @@ export interface BuildRequest {
   runtime?: string;
   opts: Record<string, string>;
   iidfile?: string;
+  /** `--secret` values by id: in memory only. */
+  secrets: Map<string, Uint8Array>;
   /** Temp dirs made for this request (e.g. a Dockerfile read from stdin); removed after the build. */
   tempDirs: string[];
 }

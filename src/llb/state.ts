@@ -129,7 +129,7 @@ export class State {
     for (const m of opts.mounts ?? []) {
       const { source, output, ...rest } = m;
       const writable = output ?? (m.type === 'bind' && !m.readonly);
-      const mount: ExecMount = { ...rest, input: m.type === 'bind' ? inputIndex(source) : -1, output: -1 };
+      const mount: ExecMount = { ...rest, input: m.type === 'bind' || m.type === 'cache' ? inputIndex(source) : -1, output: -1 };
       if (writable && m.type === 'bind') {
         mount.output = outputs++;
         outputOf.push(m.dest);

@@ -1,14 +1,12 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecOp } from '../../llb/types.ts';
 import { KilnError } from '../../util/errors.ts';
-import { mountOverlay, unmountPath } from '../../snapshot/overlay.ts';
 import { runContainer } from '../../executor/index.ts';
 import type { OpContext, OpResolver, Ref } from '../types.ts';
 import { createLimiter, type Limiter } from '../limiter.ts';
 import { OutputTail } from './output-tail.ts';
-import { snapshotLowerDirs } from './lower-dirs.ts';
 import { withNewSnapshot } from './new-snapshot.ts';
+import { prepareMounts, type SecretSource } from './exec-mounts.ts';
 
 export interface ExecOpConfig {
   runtime?: string;
@@ -16,6 +14,8 @@ export interface ExecOpConfig {
   maxParallelism?: number;
   /** Network mode used for `sandbox` (the default network): 'host' like BuildKit's host-network worker. */
   defaultNetwork?: 'host' | 'none';
+  /** Values of `--secret`s, by id. */
+  secrets?: SecretSource;
 }
 
 /**
@@ -28,9 +28,10 @@ export function createExecOp(config: ExecOpConfig = {}): OpResolver {
     const body = ctx.op.op as ExecOp;
     return {
       cacheBody() {
-        // Proxy settings and hostnames never change a step's result.
+        // Proxy settings and cache-mount ids never change a step's result.
         const { proxyEnv: _p, ...meta } = body.meta;
-        return { ...body, meta };
+        const mounts = body.mounts.map((m) => (m.cache ? { ...m, cache: { ...m.cache, id: '' } } : m));
+        return { ...body, meta, mounts };
       },
       exec: (inputs: Ref[]) => limiter.run(() => runExec(ctx, body, inputs, config)),
     };
@@ -41,29 +42,14 @@ async function runExec(ctx: OpContext, body: ExecOp, inputs: Ref[], config: Exec
   const { store } = ctx;
   const rootMount = body.mounts.find((m) => m.dest === '/');
   if (!rootMount) throw new KilnError('exec op without a root mount', { kind: 'internal' });
-  for (const m of body.mounts) {
-    if (m.dest !== '/' && !(m.type === 'bind' && m.readonly)) {
-      throw new KilnError(`RUN mounts (${m.type} at ${m.dest}) are not supported yet`, { kind: 'input' });
-    }
-  }
   const base = rootMount.input >= 0 ? inputs[rootMount.input] : undefined;
   const tail = new OutputTail(20);
   const out = await withNewSnapshot(store, base, async ({ root, runDir }) => {
-    // Read-only binds of other states (e.g. a heredoc script): a read-only view each.
-    const views: string[] = [];
+    const prepared = await prepareMounts(store, body.mounts, inputs, runDir, config.secrets ?? (() => undefined), body.secretEnv ?? []);
     try {
-      const mounts = [];
-      for (const m of body.mounts) {
-        if (m.dest === '/') continue;
-        const view = join(runDir, `mount-${views.length}`);
-        await mkdir(view, { recursive: true });
-        await mountOverlay({ lowerDirs: await snapshotLowerDirs(store, m.input >= 0 ? inputs[m.input] : undefined), target: view, readonly: true });
-        views.push(view);
-        const source = m.selector && m.selector !== '/' ? join(view, m.selector) : view;
-        mounts.push({ destination: m.dest, type: 'bind' as const, source, readonly: true });
-      }
+      const mounts = prepared.mounts;
       const network = body.network === 'sandbox' ? (config.defaultNetwork ?? 'host') : body.network;
-      const env = [...body.meta.env, ...Object.entries(body.meta.proxyEnv ?? {}).map(([k, v]) => `${k}=${v}`)];
+      const env = [...body.meta.env, ...Object.entries(body.meta.proxyEnv ?? {}).map(([k, v]) => `${k}=${v}`), ...prepared.env];
       const result = await runContainer({
         rootfs: root,
         args: body.meta.args,
@@ -92,7 +78,7 @@ async function runExec(ctx: OpContext, body: ExecOp, inputs: Ref[], config: Exec
         });
       }
     } finally {
-      for (const v of views) await unmountPath(v).catch(() => {});
+      await prepared.release();
     }
   });
   return [out];

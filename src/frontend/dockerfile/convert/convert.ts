@@ -1,7 +1,7 @@
 import { KilnError } from '../../../util/errors.ts';
 import type { FrontendContext, FrontendResult } from '../../api.ts';
 import { parse } from '../parser/index.ts';
-import { parseInstruction, parseStages, type Command } from '../instructions/index.ts';
+import { parseInstruction, parseMounts, parseStages, type Command } from '../instructions/index.ts';
 import { createLexer } from './lexer.ts';
 import { buildMetaArgs, defaultArgs, PROXY_ARGS } from './args.ts';
 import { buildDispatchStates, reachableStages, resolveTarget } from './stages.ts';
@@ -26,7 +26,12 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
   const globalArgs = buildMetaArgs(defaultArgs(opts.buildPlatform, opts.platforms[0]!, targetName, opts.buildArgs), lex, metaArgs, opts.buildArgs);
   const states = buildDispatchStates(stages, lex, globalArgs, ctx, file);
   const target = resolveTarget(states, opts.target);
-  const reachable = reachableStages(states, target, (c) => (c.kind === 'copy' ? c.from : undefined));
+  // Stages a command reads from: COPY --from and RUN --mount=from=.
+  const reachable = reachableStages(states, target, (c) => {
+    if (c.kind === 'copy') return c.from ? [c.from] : [];
+    if (c.kind === 'run') return parseMounts(c.mounts).flatMap((m) => (m.from ? [m.from] : []));
+    return [];
+  });
 
   await Promise.all([...reachable].filter((s) => s.fromImage).map((s) => resolveBase(s, ctx, file)));
 

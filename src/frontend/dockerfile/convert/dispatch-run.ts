@@ -8,6 +8,7 @@ import { commitToHistory } from './image.ts';
 import { runCommandString } from './args.ts';
 import { chompHeredocContent } from '../instructions/index.ts';
 import { createLexer } from './lexer.ts';
+import { dispatchRunMounts } from './dispatch-run-mounts.ts';
 
 const HEREDOC_ONLY = /^<<-?\s*(["']?)([^\s"']+)\1$/;
 
@@ -37,9 +38,7 @@ export function dispatchRun(d: DispatchState, c: RunCommand, opt: DispatchOpt): 
     }
   }
   if (c.prependShell) args = withShell(d, args);
-  if (c.mounts.length) {
-    throw new KilnError('RUN --mount is not supported yet', { kind: 'input', hint: 'remove the --mount flag; mounts come with the "RUN for real" work' });
-  }
+  const runMounts = dispatchRunMounts(d, c, opt);
   let network: NetMode | undefined;
   if (c.network === 'none') network = 'none';
   else if (c.network === 'host') network = 'host';
@@ -56,7 +55,8 @@ export function dispatchRun(d: DispatchState, c: RunCommand, opt: DispatchOpt): 
     ignoreCache: d.ignoreCache,
     locations: locationOf(opt, c),
     description: { 'com.docker.dockerfile.v1.command': c.original },
-    mounts: shebangMount ? [{ type: 'bind', dest: shebangMount.dest, source: shebangMount.source, readonly: true }] : undefined,
+    mounts: [...(shebangMount ? [{ type: 'bind' as const, dest: shebangMount.dest, source: shebangMount.source, readonly: true }] : []), ...runMounts.mounts],
+    secretEnv: runMounts.secretEnv.length ? runMounts.secretEnv : undefined,
   });
   d.state = exec.root();
   commitToHistory(d.image, `RUN ${runCommandString(args, d.buildArgs, env)}`, true, true);

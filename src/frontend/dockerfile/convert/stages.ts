@@ -79,13 +79,13 @@ export function resolveTarget(states: DispatchState[], target: string | undefine
 }
 
 /** Adds COPY --from stage dependencies and returns the stages reachable from `target`. */
-export function reachableStages(states: DispatchState[], target: DispatchState, copyFrom: (c: Command) => string | undefined): Set<DispatchState> {
+export function reachableStages(states: DispatchState[], target: DispatchState, fromsOf: (c: Command) => string[]): Set<DispatchState> {
   for (const s of states) {
     for (const c of s.stage.commands) {
-      const from = copyFrom(c);
-      if (from === undefined) continue;
-      const dep = findStage(states, from);
-      if (dep && dep.index < s.index) s.deps.add(dep);
+      for (const from of fromsOf(c)) {
+        const dep = findStage(states, from);
+        if (dep && dep.index < s.index) s.deps.add(dep);
+      }
     }
   }
   const out = new Set<DispatchState>();
