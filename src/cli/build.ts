@@ -62,7 +62,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     const ops: OpResolvers = {
       source: createSourceOp({
         'docker-image': createImageSource(resolver, hostPlatform()),
-        local: createLocalSource(req.locals, (dir) => pool.run('checksumTree', dir)),
+        local: createLocalSource(req.locals, (dir, filter) => pool.run('checksumTree', dir, filter)),
         https: createHttpSource(),
         http: createHttpSource(),
         git: createGitSource(),

@@ -7,7 +7,7 @@ import { checksumTree } from '../source/local-checksum.ts';
  */
 export const workerTasks = {
   createLayerBlob: (dir: string, dest: string, opts?: Parameters<typeof createLayerBlob>[2]) => createLayerBlob(dir, dest, opts),
-  checksumTree: (root: string) => checksumTree(root),
+  checksumTree: (root: string, filter?: Parameters<typeof checksumTree>[1]) => checksumTree(root, filter),
 };
 
 export type WorkerTasks = typeof workerTasks;

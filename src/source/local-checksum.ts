@@ -4,14 +4,32 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { KilnError } from '../util/errors.ts';
 import type { Digest } from '../util/digest.ts';
+import { createPatternMatcher } from '../util/patternmatcher.ts';
+
+/** What to leave out of a checksum: .dockerignore patterns, matched on `prefix/rel`. */
+export interface ChecksumFilter {
+  excludePatterns?: string[];
+  /** The tree's path inside the context (for matching), '' for the context root. */
+  prefix?: string;
+}
+
+/** A predicate for checksumTree from .dockerignore patterns (true = leave out). */
+export function excludeFilter(f: ChecksumFilter = {}): (rel: string, isDir: boolean) => boolean {
+  if (!f.excludePatterns?.length) return () => false;
+  const m = createPatternMatcher(f.excludePatterns);
+  const pre = f.prefix ? `${f.prefix.replace(/^\/+|\/+$/g, '')}/` : '';
+  // An excluded directory is still walked when a `!` pattern may re-include something in it.
+  return (rel, isDir) => m.matchesOrParentMatches(`${pre}${rel}`.replace(/^\/+/, '')) && (!isDir || !m.exclusions);
+}
 
 /**
  * A content checksum of a directory tree: paths, types, permission bits, owners are
  * ignored (context files become root's), sizes, file contents and link targets. mtimes do
- * not count, so touching a file changes nothing. `exclude(rel)` drops a path and, for a
- * directory, everything under it.
+ * not count, so touching a file changes nothing. Paths the filter excludes do not count
+ * (an excluded directory drops everything under it).
  */
-export async function checksumTree(root: string, exclude: (rel: string, isDir: boolean) => boolean = () => false): Promise<Digest> {
+export async function checksumTree(root: string, filter: ChecksumFilter = {}): Promise<Digest> {
+  const exclude = excludeFilter(filter);
   const h = createHash('sha256');
   const walk = async (rel: string): Promise<void> => {
     const dir = join(root, rel);

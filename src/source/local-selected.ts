@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { hasWildcards, matchPattern } from '../util/glob.ts';
 import type { Digest } from '../util/digest.ts';
-import { checksumTree } from './local-checksum.ts';
+import { checksumTree, excludeFilter, type ChecksumFilter } from './local-checksum.ts';
 
 function clean(p: string): string[] {
   const out: string[] = [];
@@ -38,15 +38,25 @@ async function expand(root: string, pattern: string): Promise<string[]> {
  * wildcards expanded): editing any other file leaves it unchanged. Paths, types, modes,
  * sizes, contents and link targets count; mtimes do not.
  */
-export async function checksumSelected(root: string, patterns: string[], tree: (dir: string) => Promise<string> = checksumTree): Promise<Digest> {
+export async function checksumSelected(
+  root: string,
+  patterns: string[],
+  excludePatterns: string[] = [],
+  tree: (dir: string, filter?: ChecksumFilter) => Promise<string> = checksumTree,
+): Promise<Digest> {
   const h = createHash('sha256');
+  const excluded = excludeFilter({ excludePatterns });
   for (const pattern of [...patterns].sort()) {
     h.update(`pattern ${pattern}\0`);
     for (const rel of await expand(root, pattern)) {
       const abs = join(root, rel);
+      if (rel && excluded(rel, false)) {
+        h.update(`excluded ${rel}\0`);
+        continue;
+      }
       const st = await lstat(abs).catch(() => undefined);
       if (!st) h.update(`missing ${rel}\0`);
-      else if (st.isDirectory()) h.update(`dir ${rel} ${(st.mode & 0o7777).toString(8)} ${await tree(abs)}\0`);
+      else if (st.isDirectory()) h.update(`dir ${rel} ${(st.mode & 0o7777).toString(8)} ${await tree(abs, { excludePatterns, prefix: rel })}\0`);
       else if (st.isSymbolicLink()) {
         const target = await readlink(abs);
         // COPY follows a top-level symlink: what it points to is what gets copied.

@@ -1,6 +1,6 @@
 import { KilnError } from '../util/errors.ts';
 import type { SourceFactory, SourceInstance } from './types.ts';
-import { checksumTree } from './local-checksum.ts';
+import { checksumTree, type ChecksumFilter } from './local-checksum.ts';
 import { checksumSelected } from './local-selected.ts';
 
 /** Named local directories of a build (`context`, `dockerfile`, `--build-context NAME=DIR`). */
@@ -11,7 +11,7 @@ export type LocalDirs = Record<string, string>;
  * checksum of the files it exposes, so an identical tree gives the same key on any run.
  */
 /** `checksum` may run elsewhere (a worker thread); it defaults to checksumTree in this thread. */
-export function createLocalSource(dirs: LocalDirs, checksum: (dir: string) => Promise<string> = checksumTree): SourceFactory {
+export function createLocalSource(dirs: LocalDirs, checksum: (dir: string, filter?: ChecksumFilter) => Promise<string> = checksumTree): SourceFactory {
   return function localSource(identifier, attrs): SourceInstance {
     const name = identifier.slice('local://'.length);
     const dir = dirs[name];
@@ -20,8 +20,8 @@ export function createLocalSource(dirs: LocalDirs, checksum: (dir: string) => Pr
     let sum: Promise<string> | undefined;
     return {
       cacheable: false,
-      cacheKeyParts: () => (sum ??= checksum(dir)),
-      contentKey: (paths) => checksumSelected(dir, paths, checksum),
+      cacheKeyParts: () => (sum ??= checksum(dir, { excludePatterns: excludes })),
+      contentKey: (paths) => checksumSelected(dir, paths, excludes, checksum),
       async load() {
         return { kind: 'local', name, dir, excludePatterns: excludes };
       },

@@ -1,5 +1,5 @@
 import { copyFile, lstat, mkdir, readdir, readlink, symlink, chown, chmod, lutimes, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import type { Stats } from 'node:fs';
 import type { FileCopy } from '../../llb/types.ts';
 import { KilnError } from '../../util/errors.ts';
@@ -8,8 +8,13 @@ import { hasWildcards, matchPattern } from '../../util/glob.ts';
 import type { Ids } from './chown.ts';
 import { extractArchive, isArchive } from './file-unpack.ts';
 import { applyModeSpec, parseModeSpec } from '../../util/file-mode.ts';
+import { createPatternMatcher } from '../../util/patternmatcher.ts';
 
 export interface CopyContext {
+  /** Source paths (relative to srcRoot) that are not there, e.g. .dockerignore'd context files. */
+  excluded?: (rel: string, isDir: boolean) => boolean;
+  /** Set by copyAction: whether to leave out `abs` (copying the source rooted at `base`). */
+  skip?: (abs: string, base: string, isDir: boolean) => boolean;
   /** Root of the source file system (a context dir or a mounted snapshot view). */
   srcRoot: string;
   /** Root of the destination file system (the mounted overlay). */
@@ -27,7 +32,19 @@ export interface CopyContext {
  * path. Nothing is ever read or written outside the two roots.
  */
 export async function copyAction(a: FileCopy, ctx: CopyContext): Promise<void> {
-  const sources = await expandSources(ctx.srcRoot, a);
+  const hidden = ctx.excluded ?? (() => false);
+  const sources = (await expandSources(ctx.srcRoot, a)).filter((s) => !hidden(s.rel.replace(/^\/+/, ''), false));
+  // COPY --exclude: matched on paths inside each source (a file source by its own name).
+  const userExcl = a.excludePatterns?.length ? createPatternMatcher(a.excludePatterns) : undefined;
+  ctx = {
+    ...ctx,
+    skip: (abs: string, base: string, isDir: boolean) => {
+      if (hidden(relative(ctx.srcRoot, abs), isDir)) return true;
+      // A `!` pattern may re-include something inside an excluded directory: walk it.
+      if (!userExcl || (isDir && userExcl.exclusions)) return false;
+      return userExcl.matchesOrParentMatches(relative(base, abs) || basename(abs));
+    },
+  };
   if (sources.length === 0) {
     if (a.allowEmptyWildcard && hasWildcards(a.src)) return;
     throw new KilnError(`failed to compute cache key: "${cleanPath(a.src)}" not found`, { kind: 'build' });
@@ -137,11 +154,17 @@ async function copyEntry(src: string, target: string, a: FileCopy, ctx: CopyCont
 }
 
 /** Copies the contents of directory `src` into existing-or-new directory `target`, then its metadata. */
-async function copyTree(src: string, target: string, a: FileCopy, ctx: CopyContext, st: Stats): Promise<void> {
+async function copyTree(src: string, target: string, a: FileCopy, ctx: CopyContext, st: Stats, base = src): Promise<void> {
   await mkdir(target, { recursive: true });
   for (const name of (await readdir(src)).sort()) {
     const child = join(src, name);
-    await copyEntry(child, join(target, name), a, ctx, await lstat(child));
+    const cst = await lstat(child);
+    if (ctx.skip?.(child, base, cst.isDirectory())) continue;
+    if (cst.isDirectory()) {
+      const existing = await lstat(join(target, name)).catch(() => undefined);
+      if (existing && !existing.isDirectory()) await rm(join(target, name), { recursive: true, force: true });
+      await copyTree(child, join(target, name), a, ctx, cst, base);
+    } else await copyEntry(child, join(target, name), a, ctx, cst);
   }
   await applyMeta(target, st, a, ctx);
 }

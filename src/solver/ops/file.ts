@@ -6,6 +6,7 @@ import { withMountedView } from '../../snapshot/overlay.ts';
 import { withNewSnapshot } from './new-snapshot.ts';
 import type { OpContext, OpResolver, Ref } from '../types.ts';
 import { copyAction } from './file-copy.ts';
+import { createPatternMatcher } from '../../util/patternmatcher.ts';
 import { resolveOwner } from './chown.ts';
 import { resolveInRoot, cleanPath } from './safe-path.ts';
 import { hasWildcards, matchPattern } from '../../util/glob.ts';
@@ -61,7 +62,14 @@ async function applyAction(ctx: OpContext, fa: FileAction, inputs: Ref[], root: 
       const owner = await resolveOwner(root, a.owner);
       const src = fa.secondaryInput >= 0 ? inputs[fa.secondaryInput] : undefined;
       if (src?.kind === 'local') {
-        await copyAction(a, { srcRoot: src.dir, destRoot: root, owner, defaultOwner: { uid: 0, gid: 0 } });
+        const ignore = src.excludePatterns.length ? createPatternMatcher(src.excludePatterns) : undefined;
+        await copyAction(a, {
+          srcRoot: src.dir,
+          destRoot: root,
+          owner,
+          defaultOwner: { uid: 0, gid: 0 },
+          excluded: ignore ? (rel, isDir) => rel !== '' && ignore.matchesOrParentMatches(rel) && !(isDir && ignore.exclusions) : undefined,
+        });
         return;
       }
       const lowers = src?.id ? ctx.store.snapshots.layerDirs(src.id) : [];

@@ -12,6 +12,7 @@ import { dispatch } from './dispatch.ts';
 import { inheritWorkdir } from './dispatch-workdir.ts';
 import { cloneImage } from './image.ts';
 import { DEFAULT_PATH } from '../../../llb/index.ts';
+import { createPatternMatcher, readIgnoreFile } from '../../../util/patternmatcher.ts';
 
 /** Converts a Dockerfile into LLB plus the image config of the target stage. */
 export async function convertDockerfile(text: string, ctx: FrontendContext, file = 'Dockerfile'): Promise<FrontendResult> {
@@ -42,7 +43,11 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
     lex,
     file,
     states,
-    buildContext: ctx.llb.local('context', { customName: '[internal] load build context', sharedKeyHint: 'context' }),
+    buildContext: ctx.llb.local('context', {
+      customName: '[internal] load build context',
+      sharedKeyHint: 'context',
+      excludePatterns: await dockerIgnorePatterns(ctx, file),
+    }),
     globalArgs,
     buildArgValues: opts.buildArgs,
     proxyEnv: Object.keys(proxyEnv).length ? proxyEnv : undefined,
@@ -64,6 +69,30 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
   image.architecture = tp.architecture;
   if (tp.variant) image.variant = tp.variant;
   return { definition: target.state.marshal({ [file]: text }), config: image };
+}
+
+/**
+ * The context's .dockerignore patterns: `<Dockerfile>.dockerignore` beside the Dockerfile
+ * wins over `.dockerignore` at the context root, as in BuildKit.
+ */
+async function dockerIgnorePatterns(ctx: FrontendContext, file: string): Promise<string[]> {
+  const candidates: [string, string][] = [
+    ['dockerfile', `${file}.dockerignore`],
+    ['context', '.dockerignore'],
+  ];
+  for (const [input, path] of candidates) {
+    if (!ctx.inputs.names().includes(input)) continue;
+    const st = await ctx.inputs.stat(input, path);
+    if (!st || st.isDirectory) continue;
+    const patterns = readIgnoreFile(new TextDecoder().decode(await ctx.inputs.readFile(input, path)));
+    try {
+      createPatternMatcher(patterns);
+    } catch (err) {
+      throw new KilnError(`invalid ${path}: ${(err as Error).message}`, { kind: 'input' });
+    }
+    return patterns;
+  }
+  return [];
 }
 
 /** Resolves a stage's base image: its config becomes the stage's starting config. */
