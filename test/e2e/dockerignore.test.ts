@@ -74,3 +74,32 @@ describe('.dockerignore', () => {
     expect(await readFile(join(ctx.dir, 'debug.log'), 'utf8')).toBe('more noise\n');
   });
 });
+
+describe('COPY --parents and --exclude', () => {
+  test('--parents keeps source paths (with a /./ pivot); --exclude leaves paths out', async () => {
+    const c = await makeContext({
+      Dockerfile: [
+        'FROM scratch',
+        'COPY --parents src/a/one.txt src/b/*.txt /p/',
+        'COPY --parents ./src/./b/two.txt /pivot/',
+        'COPY --exclude=**/*.md --exclude=b src /ex/',
+        '',
+      ].join('\n'),
+      'src/a/one.txt': '1\n',
+      'src/a/skip.md': 'm\n',
+      'src/b/two.txt': '2\n',
+      'src/b/three.txt': '3\n',
+      'src/b/no.bin': 'x\n',
+    });
+    try {
+      const r = await runKiln(['build', '--progress=plain', '-o', `type=local,dest=${join(out, 'c')}`, c.dir], { root: state.root });
+      if (r.code !== 0) console.error(r.stderr);
+      expect(r.code).toBe(0);
+      expect(await files(join(out, 'c', 'p'))).toEqual(['src/a/one.txt', 'src/b/three.txt', 'src/b/two.txt']);
+      expect(await files(join(out, 'c', 'pivot'))).toEqual(['b/two.txt']);
+      expect(await files(join(out, 'c', 'ex'))).toEqual(['a/one.txt']);
+    } finally {
+      await c.cleanup();
+    }
+  });
+});

@@ -13,6 +13,8 @@ import { createPatternMatcher } from '../../util/patternmatcher.ts';
 export interface CopyContext {
   /** Source paths (relative to srcRoot) that are not there, e.g. .dockerignore'd context files. */
   excluded?: (rel: string, isDir: boolean) => boolean;
+  /** Set by copyAction from includePatterns (COPY --parents): what to copy of a tree. */
+  include?: (rel: string, isDir: boolean) => 'all' | 'walk' | 'skip';
   /** Set by copyAction: whether to leave out `abs` (copying the source rooted at `base`). */
   skip?: (abs: string, base: string, isDir: boolean) => boolean;
   /** Root of the source file system (a context dir or a mounted snapshot view). */
@@ -45,6 +47,7 @@ export async function copyAction(a: FileCopy, ctx: CopyContext): Promise<void> {
       return userExcl.matchesOrParentMatches(relative(base, abs) || basename(abs));
     },
   };
+  if (a.includePatterns?.length) ctx.include = includeChecker(a.includePatterns);
   if (sources.length === 0) {
     if (a.allowEmptyWildcard && hasWildcards(a.src)) return;
     throw new KilnError(`failed to compute cache key: "${cleanPath(a.src)}" not found`, { kind: 'build' });
@@ -56,7 +59,8 @@ export async function copyAction(a: FileCopy, ctx: CopyContext): Promise<void> {
     const s = st.isSymbolicLink() && a.followSymlink ? await stat(await resolveInRoot(ctx.srcRoot, src.rel, true)).catch(() => st) : st;
     const srcAbs = st.isSymbolicLink() && a.followSymlink ? await resolveInRoot(ctx.srcRoot, src.rel, true) : src.abs;
     if (s.isDirectory() && a.dirCopyContents) {
-      const target = await resolveInRoot(ctx.destRoot, destIsDir && hasWildcards(a.src) ? join(destPath, basename(src.rel)) : destPath);
+      // Like BuildKit (and docker before it), a directory's contents land in dest, also for wildcard matches.
+      const target = await resolveInRoot(ctx.destRoot, destPath);
       await ensureDirChain(ctx.destRoot, target, a, ctx);
       await copyTree(srcAbs, target, a, ctx, s);
       continue;
@@ -153,18 +157,60 @@ async function copyEntry(src: string, target: string, a: FileCopy, ctx: CopyCont
   await applyMeta(target, st, a, ctx);
 }
 
+/**
+ * Include patterns (COPY --parents): a path matching one, or under one, is copied whole;
+ * a directory that could lead to a match is walked; anything else is left out.
+ */
+function includeChecker(patterns: string[]): (rel: string, isDir: boolean) => 'all' | 'walk' | 'skip' {
+  const m = createPatternMatcher(patterns);
+  const parts = patterns.map((p) => p.split('/').filter(Boolean));
+  return (rel, isDir) => {
+    if (m.matchesOrParentMatches(rel)) return 'all';
+    if (!isDir) return 'skip';
+    const comps = rel.split('/');
+    const leads = parts.some((pp) => {
+      for (let i = 0; i < comps.length; i++) {
+        const pc = pp[i];
+        if (pc === undefined) return false;
+        if (pc === '**') return true;
+        if (!matchPattern(pc, comps[i]!)) return false;
+      }
+      return true;
+    });
+    return leads ? 'walk' : 'skip';
+  };
+}
+
 /** Copies the contents of directory `src` into existing-or-new directory `target`, then its metadata. */
 async function copyTree(src: string, target: string, a: FileCopy, ctx: CopyContext, st: Stats, base = src): Promise<void> {
+  const created = !(await lstat(target).catch(() => undefined));
   await mkdir(target, { recursive: true });
   for (const name of (await readdir(src)).sort()) {
     const child = join(src, name);
     const cst = await lstat(child);
     if (ctx.skip?.(child, base, cst.isDirectory())) continue;
+    const inc = ctx.include?.(relative(base, child), cst.isDirectory());
+    if (inc === 'skip') continue;
+    if (inc === 'walk') {
+      await copyTree(child, join(target, name), a, ctx, cst, base);
+      continue;
+    }
+    if (inc === 'all') {
+      const sub = { ...ctx, include: undefined };
+      if (cst.isDirectory()) await copyTree(child, join(target, name), a, sub, cst, base);
+      else await copyEntry(child, join(target, name), a, sub, cst);
+      continue;
+    }
     if (cst.isDirectory()) {
       const existing = await lstat(join(target, name)).catch(() => undefined);
       if (existing && !existing.isDirectory()) await rm(join(target, name), { recursive: true, force: true });
       await copyTree(child, join(target, name), a, ctx, cst, base);
     } else await copyEntry(child, join(target, name), a, ctx, cst);
+  }
+  // Directories walked only to reach included paths are not kept when nothing was included.
+  if (ctx.include && created && (await readdir(target)).length === 0) {
+    await rm(target, { recursive: true, force: true });
+    return;
   }
   await applyMeta(target, st, a, ctx);
 }

@@ -62,8 +62,17 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
       allowWildcard: true,
       allowEmptyWildcard: true,
       excludePatterns: c.exclude.length ? c.exclude : undefined,
+      includePatterns: undefined as string[] | undefined,
     };
-    const srcPath = cleanSource(src);
+    let srcPath = cleanSource(src);
+    if (c.parents) {
+      // --parents: copy from the pivot (`a/./b` → from `a`, keeping `b`'s path; else from the
+      // root), keeping the parent directories of what matches.
+      const cut = src.indexOf('/./');
+      const [pivot, pattern] = cut >= 0 ? [src.slice(0, cut), src.slice(cut + 3)] : ['/', src];
+      srcPath = cleanSource(pivot);
+      opts.includePatterns = [pattern.replace(/^\.?\/+/, '')];
+    }
     chain = chain ? chain.copy(source, srcPath, dest, opts) : llb.copy(source, srcPath, dest, opts);
   }
   for (const doc of c.sourceContents) {
