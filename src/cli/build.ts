@@ -35,7 +35,7 @@ export interface BuildOutcome {
 }
 
 /** The frontends kiln ships, by name. */
-async function loadFrontend(name: string): Promise<Frontend> {
+export async function loadFrontend(name: string): Promise<Frontend> {
   if (name === 'dockerfile.v0' || name === 'dockerfile') return (await import('../frontend/dockerfile/index.ts')).default;
   throw new KilnError(`unknown frontend "${name}"`, { kind: 'usage', hint: 'kiln ships dockerfile.v0' });
 }
@@ -44,7 +44,7 @@ async function loadFrontend(name: string): Promise<Frontend> {
 export async function runFrontend(req: BuildRequest, resolver: ImageResolver, progress: ProgressSink): Promise<FrontendResult> {
   const frontend = await loadFrontend(req.frontend);
   const ctx = createFrontendContext(req, resolver, (w) =>
-    progress.emit({ type: 'warning', message: w.location ? `${w.message} (${w.location.file}:${w.location.startLine})` : w.message, time: Date.now() }),
+    progress.emit({ type: 'warning', message: w.location && !w.rule ? `${w.message} (${w.location.file}:${w.location.startLine})` : w.message, time: Date.now() }),
   );
   return frontend.build(ctx);
 }

@@ -21,6 +21,7 @@ cli
   .option('--platform <list>', 'Target platform(s), e.g. linux/amd64')
   .option('--progress <mode>', 'auto, plain, tty, rawjson, quiet or none', { default: 'auto' })
   .option('--network <mode>', 'Network for RUN steps: default (host), host or none')
+  .option('--check', 'Run only the build checks (lint rules) and report them')
   .option('--no-cache', 'Do not use the cache')
   .option('--nocache-filter <stages>', 'As docker\'s --no-cache-filter (accepted too): no cache for these stages')
   .option('--secret <spec>', 'A secret for RUN --mount=type=secret: id=X,src=FILE | id=X,env=VAR (repeatable)')

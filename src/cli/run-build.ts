@@ -10,6 +10,15 @@ import { runBuild } from './build.ts';
 /** `kiln build`: flags → request → build, with progress on stderr and Ctrl-C cancelling. */
 export async function runBuildCommand(context: string | undefined, flags: Record<string, unknown>): Promise<void> {
   const req = await buildRequestFromFlags(context, flags as BuildFlags);
+  if (flags.check) {
+    const { runCheck } = await import('./check.ts');
+    try {
+      process.exitCode = await runCheck(req);
+    } finally {
+      for (const d of req.tempDirs) await removeAll(d);
+    }
+    return;
+  }
   const progress: ProgressSink =
     req.progress === 'quiet' || req.progress === 'none'
       ? nullProgress

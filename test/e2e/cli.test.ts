@@ -136,3 +136,24 @@ describe('--network', () => {
     }
   });
 });
+
+describe('kiln build --check', () => {
+  test('reports each rule with its link and line, exits 1; a clean file exits 0', async () => {
+    const bad = await makeContext({ Dockerfile: 'FROM scratch as build\nMAINTAINER me\n' });
+    const good = await makeContext({ Dockerfile: 'FROM scratch AS build\nLABEL a=b\n' });
+    try {
+      const r = await runKiln(['build', '--check', bad.dir]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain('Check complete, 2 warnings have been found!');
+      expect(r.stdout).toContain('WARNING: FromAsCasing - https://docs.docker.com/go/dockerfile/rule/from-as-casing/');
+      expect(r.stdout).toContain("'as' and 'FROM' keywords' casing do not match");
+      expect(r.stdout).toContain('Dockerfile:2');
+      const ok = await runKiln(['build', '--check', good.dir]);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain('no warnings');
+    } finally {
+      await bad.cleanup();
+      await good.cleanup();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { KilnError } from '../../../util/errors.ts';
 import type { FrontendContext, FrontendResult } from '../../api.ts';
-import { parse } from '../parser/index.ts';
+import { parse, parseDirectiveValue } from '../parser/index.ts';
+import { createLinter, runStaticChecks } from '../lint/index.ts';
 import { parseInstruction, parseMounts, parseStages, type Command } from '../instructions/index.ts';
 import { createLexer } from './lexer.ts';
 import { buildMetaArgs, defaultArgs, PROXY_ARGS } from './args.ts';
@@ -18,14 +19,15 @@ import { createPatternMatcher, readIgnoreFile } from '../../../util/patternmatch
 export async function convertDockerfile(text: string, ctx: FrontendContext, file = 'Dockerfile'): Promise<FrontendResult> {
   if (!text.trim()) throw new KilnError('the Dockerfile cannot be empty', { kind: 'input' });
   const parsed = parse(text);
-  for (const w of parsed.warnings) ctx.warn({ message: w.short, location: { file, startLine: w.startLine, endLine: w.endLine } });
   const { stages, metaArgs } = parseStages(parsed.ast);
+  const lint = createLinter(ctx.opts.buildArgs.BUILDKIT_DOCKERFILE_CHECK ?? parseDirectiveValue('check', text)?.cmdline, ctx.warn, file);
+  runStaticChecks(lint, stages, parsed.warnings);
   if (stages.length === 0) throw new KilnError('dockerfile contains no stages to build', { kind: 'input' });
   const lex = createLexer(parsed.escapeToken);
   const opts = ctx.opts;
   const targetName = opts.target || stages[stages.length - 1]!.name || '';
   const globalArgs = buildMetaArgs(defaultArgs(opts.buildPlatform, opts.platforms[0]!, targetName, opts.buildArgs), lex, metaArgs, opts.buildArgs);
-  const states = buildDispatchStates(stages, lex, globalArgs, ctx, file);
+  const states = buildDispatchStates(stages, lex, globalArgs, ctx, file, lint);
   const target = resolveTarget(states, opts.target);
   // Stages a command reads from: COPY --from and RUN --mount=from=.
   const reachable = reachableStages(states, target, (c) => {
@@ -49,6 +51,7 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
       excludePatterns: await dockerIgnorePatterns(ctx, file),
     }),
     globalArgs,
+    lint,
     buildArgValues: opts.buildArgs,
     proxyEnv: Object.keys(proxyEnv).length ? proxyEnv : undefined,
   };
@@ -62,6 +65,7 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
     d.cmdIsOnBuild = false;
     for (const c of d.stage.commands) dispatch(d, c, dopt);
   }
+  lint.finish(file);
   const image = target.image;
   if (Object.keys(opts.labels).length) image.config.Labels = { ...(image.config.Labels ?? {}), ...opts.labels };
   const tp = opts.platforms[0]!;
@@ -159,6 +163,7 @@ function initStage(d: DispatchState): void {
     d.image = cloneImage(d.base.image);
     d.image.config.OnBuild = null;
     d.buildArgs = [...d.base.buildArgs];
+    d.workdirSet = d.base.workdirSet;
     return;
   }
   const env = d.image.config.Env ?? [];

@@ -6,6 +6,7 @@ import type {
 import type { DispatchState } from './dispatch-state.ts';
 import { envOf, type DispatchOpt } from './dispatch-opt.ts';
 import { addEnv, commitToHistory, goQuoteList } from './image.ts';
+import { keywordOf } from '../lint/index.ts';
 
 /** Instructions that change only the image config (and the env of later steps). */
 
@@ -40,7 +41,18 @@ export function withShell(d: DispatchState, args: string[]): string[] {
   return [...shell, args.join(' ')];
 }
 
-export function dispatchCmd(d: DispatchState, c: CmdCommand): void {
+/** JSONArgsRecommended and MultipleInstructionsDisallowed, for CMD, ENTRYPOINT and HEALTHCHECK. */
+function checkOnce(d: DispatchState, c: CmdCommand | EntrypointCommand | HealthcheckCommand, opt: DispatchOpt): void {
+  const prev = d.seen[c.kind];
+  if (prev) opt.lint.run('MultipleInstructionsDisallowed', prev, `Multiple ${keywordOf(c)} instructions should not be used in the same stage because only the last one will be used`);
+  d.seen[c.kind] = c.location;
+  if (c.kind !== 'healthcheck' && c.prependShell && !d.image.config.Shell?.length) {
+    opt.lint.run('JSONArgsRecommended', c.location, `JSON arguments recommended for ${keywordOf(c)} to prevent unintended behavior related to OS signals`);
+  }
+}
+
+export function dispatchCmd(d: DispatchState, c: CmdCommand, opt: DispatchOpt): void {
+  checkOnce(d, c, opt);
   const args = c.prependShell ? withShell(d, c.cmdLine) : [...c.cmdLine];
   d.image.config.Cmd = args;
   d.image.config.ArgsEscaped = true;
@@ -48,7 +60,8 @@ export function dispatchCmd(d: DispatchState, c: CmdCommand): void {
   commitToHistory(d.image, `CMD ${goQuoteList(args)}`, false, false);
 }
 
-export function dispatchEntrypoint(d: DispatchState, c: EntrypointCommand): void {
+export function dispatchEntrypoint(d: DispatchState, c: EntrypointCommand, opt: DispatchOpt): void {
+  checkOnce(d, c, opt);
   const args = c.prependShell ? withShell(d, c.cmdLine) : [...c.cmdLine];
   d.image.config.Entrypoint = args;
   if (!d.cmdSet) d.image.config.Cmd = null;
@@ -84,7 +97,8 @@ export function dispatchOnbuild(d: DispatchState, c: OnbuildCommand): void {
   d.image.config.OnBuild = [...(d.image.config.OnBuild ?? []), c.expression];
 }
 
-export function dispatchHealthcheck(d: DispatchState, c: HealthcheckCommand): void {
+export function dispatchHealthcheck(d: DispatchState, c: HealthcheckCommand, opt: DispatchOpt): void {
+  checkOnce(d, c, opt);
   const h = c.health;
   const hc: NonNullable<DispatchState['image']['config']['Healthcheck']> = { Test: [...h.test] };
   if (h.interval) hc.Interval = h.interval;

@@ -2,6 +2,7 @@ import type { FrontendContext } from '../../api.ts';
 import type { State } from '../../../llb/index.ts';
 import type { DispatchState } from './dispatch-state.ts';
 import type { Lexer } from './lexer.ts';
+import type { Linter } from '../lint/index.ts';
 
 /** What every dispatch function may use besides the stage it updates. */
 export interface DispatchOpt {
@@ -13,6 +14,7 @@ export interface DispatchOpt {
   /** The main build context (`local://context`). */
   buildContext: State;
   globalArgs: Map<string, string>;
+  lint: Linter;
   buildArgValues: Record<string, string>;
   proxyEnv?: Record<string, string>;
 }

@@ -23,6 +23,10 @@ export interface DispatchState {
   cmdSet: boolean;
   /** The command being dispatched is an ONBUILD trigger (its step name says so). */
   cmdIsOnBuild: boolean;
+  /** Where CMD, ENTRYPOINT and HEALTHCHECK were last set in this stage (MultipleInstructionsDisallowed). */
+  seen: Partial<Record<'cmd' | 'entrypoint' | 'healthcheck', { startLine: number; endLine: number }>>;
+  /** A WORKDIR was set in this build (WorkdirRelativePath checks only the first). */
+  workdirSet: boolean;
   /** `--no-cache-filter` names this stage: its steps always run. */
   ignoreCache: boolean;
   dispatched: boolean;

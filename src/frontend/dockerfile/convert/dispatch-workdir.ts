@@ -5,6 +5,10 @@ import { commitToHistory } from './image.ts';
 
 /** WORKDIR: sets the working dir and, like BuildKit, creates it as a layer (except for `/`). */
 export function dispatchWorkdir(d: DispatchState, c: WorkdirCommand, opt: DispatchOpt): void {
+  if (!d.workdirSet && !c.path.startsWith('/')) {
+    opt.lint.run('WorkdirRelativePath', c.location, `Relative workdir "${c.path}" can have unexpected results if the base image changes`);
+  }
+  d.workdirSet = true;
   const wd = normalizeWorkdir(d.image.config.WorkingDir ?? '', c.path);
   d.image.config.WorkingDir = wd;
   d.state = d.state.dir(wd);

@@ -24,9 +24,9 @@ export function dispatch(d: DispatchState, raw: Command, opt: DispatchOpt): void
       case 'maintainer':
         return cfg.dispatchMaintainer(d, c);
       case 'cmd':
-        return cfg.dispatchCmd(d, c);
+        return cfg.dispatchCmd(d, c, opt);
       case 'entrypoint':
-        return cfg.dispatchEntrypoint(d, c);
+        return cfg.dispatchEntrypoint(d, c, opt);
       case 'user':
         return cfg.dispatchUser(d, c);
       case 'volume':
@@ -38,7 +38,7 @@ export function dispatch(d: DispatchState, raw: Command, opt: DispatchOpt): void
       case 'onbuild':
         return cfg.dispatchOnbuild(d, c);
       case 'healthcheck':
-        return cfg.dispatchHealthcheck(d, c);
+        return cfg.dispatchHealthcheck(d, c, opt);
       case 'expose':
         return cfg.dispatchExpose(d, c, opt);
       case 'arg':

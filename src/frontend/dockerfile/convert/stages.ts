@@ -5,24 +5,41 @@ import type { Stage, Command } from '../instructions/index.ts';
 import type { DispatchState } from './dispatch-state.ts';
 import { emptyImage, parsePlatformSpec } from './image.ts';
 import type { Lexer } from './lexer.ts';
-import { withSuggestion } from '../instructions/suggest.ts';
+import { suggest, withSuggestion } from '../instructions/suggest.ts';
+import type { Linter } from '../lint/index.ts';
 
 /** Makes one DispatchState per stage, with expanded base names, platforms and step counts. */
-export function buildDispatchStates(stages: Stage[], lex: Lexer, globalArgs: Map<string, string>, ctx: FrontendContext, file: string): DispatchState[] {
+export function buildDispatchStates(stages: Stage[], lex: Lexer, globalArgs: Map<string, string>, ctx: FrontendContext, file: string, lint: Linter): DispatchState[] {
   const states: DispatchState[] = [];
   const target = ctx.opts.platforms[0]!;
   stages.forEach((st, i) => {
     const loc = { file, startLine: st.location.startLine, endLine: st.location.endLine };
     let baseName: string;
     try {
-      baseName = lex.processWord(st.baseName, globalArgs);
+      const m = lex.processWordWithMatches(st.baseName, globalArgs);
+      baseName = m.result;
+      for (const name of m.unmatched) {
+        const near = suggest(name, [...globalArgs.keys()], true);
+        lint.run('UndefinedArgInFrom', st.location, `FROM argument '${name}' is not declared${near ? ` (did you mean ${near}?)` : ''}`);
+      }
     } catch (err) {
       throw new KilnError((err as Error).message, { kind: 'input', location: loc });
     }
     if (!baseName) throw new KilnError(`base name (${st.baseName}) should not be blank`, { kind: 'input', location: loc });
     let platform: Platform = target;
     if (st.platform) {
-      const p = lex.processWord(st.platform, globalArgs);
+      const pm = lex.processWordWithMatches(st.platform, globalArgs);
+      const p = pm.result;
+      if (pm.matched.size === 1 && pm.unmatched.size === 0 && pm.matched.has('TARGETPLATFORM') && p === globalArgs.get('TARGETPLATFORM')) {
+        lint.run('RedundantTargetPlatform', st.location, `Setting platform to predefined ${st.platform} in FROM is redundant as this is the default behavior`);
+      }
+      if (pm.matched.size === 0 && pm.unmatched.size === 0) {
+        const [os = '', arch = ''] = p.split('/');
+        const name = st.name ?? '';
+        if (!(name.includes(os) || (arch && name.includes(arch)))) {
+          lint.run('FromPlatformFlagConstDisallowed', st.location, `FROM --platform flag should not use constant value "${p}"`);
+        }
+      }
       if (!p) throw new KilnError(`empty platform value from expression ${st.platform}`, { kind: 'input', location: loc });
       platform = parsePlatformSpec(p, target);
     }
@@ -43,6 +60,8 @@ export function buildDispatchStates(stages: Stage[], lex: Lexer, globalArgs: Map
       cmdSet: false,
       cmdIsOnBuild: false,
       ignoreCache: false,
+      seen: {},
+      workdirSet: false,
       dispatched: false,
       fromImage: !base && !isScratch,
     };
