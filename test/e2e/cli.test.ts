@@ -148,6 +148,13 @@ describe('kiln build --check', () => {
       expect(r.stdout).toContain('WARNING: FromAsCasing - https://docs.docker.com/go/dockerfile/rule/from-as-casing/');
       expect(r.stdout).toContain("'as' and 'FROM' keywords' casing do not match");
       expect(r.stdout).toContain('Dockerfile:2');
+      const ign = await makeContext({ Dockerfile: 'FROM scratch\nCOPY secret.txt /\n', '.dockerignore': 'secret.txt\n', 'secret.txt': 's' });
+      try {
+        const w = await runKiln(['build', '--check', ign.dir]);
+        expect(w.stdout).toContain('Attempting to Copy file "secret.txt" that is excluded by .dockerignore');
+      } finally {
+        await ign.cleanup();
+      }
       const ok = await runKiln(['build', '--check', good.dir]);
       expect(ok.code).toBe(0);
       expect(ok.stdout).toContain('no warnings');

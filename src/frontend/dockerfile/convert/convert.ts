@@ -27,7 +27,21 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
   const opts = ctx.opts;
   const targetName = opts.target || stages[stages.length - 1]!.name || '';
   const globalArgs = buildMetaArgs(defaultArgs(opts.buildPlatform, opts.platforms[0]!, targetName, opts.buildArgs), lex, metaArgs, opts.buildArgs);
-  const states = buildDispatchStates(stages, lex, globalArgs, ctx, file, lint);
+  // InvalidDefaultArgInFrom: base names must be valid with ARG defaults alone (no --build-arg).
+  const defaultsOnly = buildMetaArgs(defaultArgs(opts.buildPlatform, opts.platforms[0]!, targetName, {}), lex, metaArgs, {});
+  for (const st of stages) {
+    let name = '';
+    try {
+      name = lex.processWord(st.baseName, defaultsOnly);
+    } catch {
+      continue;
+    }
+    if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/.test(name.replace(/^([a-zA-Z0-9.-]+(?::\d+)?)\//, (m) => m.toLowerCase()))) {
+      lint.run('InvalidDefaultArgInFrom', st.location, `Default value for ARG ${st.baseName} results in empty or invalid base image name`);
+    }
+  }
+  const declared = new Set(metaArgs.flatMap((a) => a.args.map((kv) => kv.key)));
+  const states = buildDispatchStates(stages, lex, globalArgs, ctx, file, lint, declared);
   const target = resolveTarget(states, opts.target);
   // Stages a command reads from: COPY --from and RUN --mount=from=.
   const reachable = reachableStages(states, target, (c) => {
@@ -40,6 +54,7 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
 
   const proxyEnv: Record<string, string> = {};
   for (const k of PROXY_ARGS) if (opts.buildArgs[k] !== undefined) proxyEnv[k] = opts.buildArgs[k]!;
+  const ignorePatterns = await dockerIgnorePatterns(ctx, file);
   const dopt: DispatchOpt = {
     ctx,
     lex,
@@ -48,8 +63,9 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
     buildContext: ctx.llb.local('context', {
       customName: '[internal] load build context',
       sharedKeyHint: 'context',
-      excludePatterns: await dockerIgnorePatterns(ctx, file),
+      excludePatterns: ignorePatterns,
     }),
+    ignore: ignorePatterns.length ? createPatternMatcher(ignorePatterns) : undefined,
     globalArgs,
     lint,
     buildArgValues: opts.buildArgs,

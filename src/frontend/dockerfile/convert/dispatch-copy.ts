@@ -64,6 +64,7 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
       excludePatterns: c.exclude.length ? c.exclude : undefined,
       includePatterns: undefined as string[] | undefined,
     };
+    if (source === opt.buildContext) checkIgnored(opt, c, src, isAdd);
     let srcPath = cleanSource(src);
     if (c.parents) {
       // --parents: copy from the pivot (`a/./b` → from `a`, keeping `b`'s path; else from the
@@ -111,6 +112,16 @@ function parseGitUrl(src: string): { remote: string; ref: string; subdir?: strin
   if (!isGit) return undefined;
   const [ref = '', subdir] = (hash < 0 ? '' : src.slice(hash + 1)).split(':');
   return { remote, ref, subdir: subdir || undefined };
+}
+
+/** CopyIgnoredFile: a context path that .dockerignore leaves out (skipped when `!` patterns exist, as BuildKit). */
+function checkIgnored(opt: DispatchOpt, c: CopyCommand | AddCommand, src: string, isAdd: boolean): void {
+  const m = opt.ignore;
+  if (!m || m.exclusions) return;
+  const p = cleanSource(src).replace(/^\/+/, '') || '.';
+  if (p === '.' && !m.patterns.some((x) => ['*', '**', '**/*'].includes(x))) return;
+  if (p !== '.' && !m.matchesOrParentMatches(p)) return;
+  opt.lint.run('CopyIgnoredFile', c.location, `Attempting to ${isAdd ? 'Add' : 'Copy'} file "${p}" that is excluded by .dockerignore`);
 }
 
 /** A source path inside its root: BuildKit normalizes it against "/". */

@@ -3,6 +3,7 @@ import type { State } from '../../../llb/index.ts';
 import type { DispatchState } from './dispatch-state.ts';
 import type { Lexer } from './lexer.ts';
 import type { Linter } from '../lint/index.ts';
+import type { PatternMatcher } from '../../../util/patternmatcher.ts';
 
 /** What every dispatch function may use besides the stage it updates. */
 export interface DispatchOpt {
@@ -15,6 +16,8 @@ export interface DispatchOpt {
   buildContext: State;
   globalArgs: Map<string, string>;
   lint: Linter;
+  /** The context's .dockerignore, for CopyIgnoredFile. */
+  ignore?: PatternMatcher;
   buildArgValues: Record<string, string>;
   proxyEnv?: Record<string, string>;
 }

@@ -2,7 +2,7 @@ import { KilnError } from '../../../util/errors.ts';
 import { expandCommand, type Command } from '../instructions/index.ts';
 import type { DispatchState } from './dispatch-state.ts';
 import { envOf, type DispatchOpt } from './dispatch-opt.ts';
-import { expanderFor } from './lexer.ts';
+import { suggest } from '../instructions/suggest.ts';
 import * as cfg from './dispatch-config.ts';
 import { dispatchRun } from './dispatch-run.ts';
 import { dispatchCopy } from './dispatch-copy.ts';
@@ -15,7 +15,26 @@ import { dispatchWorkdir } from './dispatch-workdir.ts';
  */
 export function dispatch(d: DispatchState, raw: Command, opt: DispatchOpt): void {
   try {
-    const c = raw.kind === 'arg' ? raw : expandCommand(raw, expanderFor(opt.lex, envOf(d)));
+    const env = envOf(d);
+    const unmatched = new Set<string>();
+    const expander = {
+      word: (s: string) => {
+        const m = opt.lex.processWordWithMatches(s, env);
+        m.unmatched.forEach((u) => unmatched.add(u));
+        return m.result;
+      },
+      words: (s: string) => {
+        opt.lex.processWordWithMatches(s, env).unmatched.forEach((u) => unmatched.add(u));
+        return opt.lex.processWords(s, env);
+      },
+    };
+    const c = raw.kind === 'arg' ? raw : expandCommand(raw, expander);
+    // UndefinedVar: a variable neither in the env nor declared as an ARG of the stage.
+    for (const name of unmatched) {
+      if (d.buildArgs.some((a) => a.key === name)) continue;
+      const near = suggest(name, [...env.keys()], true);
+      opt.lint.run('UndefinedVar', raw.location, `Usage of undefined variable '$${name}'${near ? ` (did you mean $${near}?)` : ''}`);
+    }
     switch (c.kind) {
       case 'env':
         return cfg.dispatchEnv(d, c);

@@ -9,7 +9,15 @@ import { suggest, withSuggestion } from '../instructions/suggest.ts';
 import type { Linter } from '../lint/index.ts';
 
 /** Makes one DispatchState per stage, with expanded base names, platforms and step counts. */
-export function buildDispatchStates(stages: Stage[], lex: Lexer, globalArgs: Map<string, string>, ctx: FrontendContext, file: string, lint: Linter): DispatchState[] {
+export function buildDispatchStates(
+  stages: Stage[],
+  lex: Lexer,
+  globalArgs: Map<string, string>,
+  ctx: FrontendContext,
+  file: string,
+  lint: Linter,
+  declared: ReadonlySet<string> = new Set(),
+): DispatchState[] {
   const states: DispatchState[] = [];
   const target = ctx.opts.platforms[0]!;
   stages.forEach((st, i) => {
@@ -19,6 +27,7 @@ export function buildDispatchStates(stages: Stage[], lex: Lexer, globalArgs: Map
       const m = lex.processWordWithMatches(st.baseName, globalArgs);
       baseName = m.result;
       for (const name of m.unmatched) {
+        if (declared.has(name)) continue;
         const near = suggest(name, [...globalArgs.keys()], true);
         lint.run('UndefinedArgInFrom', st.location, `FROM argument '${name}' is not declared${near ? ` (did you mean ${near}?)` : ''}`);
       }
