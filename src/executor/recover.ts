@@ -2,17 +2,9 @@ import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeAll } from '../util/fs.ts';
+import { isProcessAlive } from '../util/process.ts';
 
 const OWNED = /^kiln-(\d+)-[0-9a-f]+(\.bundle)?$/;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function forceDelete(runtime: string, stateDir: string, id: string): Promise<void> {
   return new Promise((resolve) => {
@@ -31,7 +23,7 @@ export async function recoverContainers(stateDir: string, runtime = 'runc'): Pro
   let n = 0;
   for (const name of await readdir(stateDir).catch(() => [] as string[])) {
     const m = OWNED.exec(name);
-    if (!m || alive(Number(m[1]))) continue;
+    if (!m || isProcessAlive(Number(m[1]))) continue;
     if (!m[2]) await forceDelete(runtime, stateDir, name);
     await removeAll(join(stateDir, name));
     n++;

@@ -4,6 +4,7 @@ import type { Db } from './db.ts';
 import type { StateLayout } from './state-dir.ts';
 import { removeAll } from '../util/fs.ts';
 import { KilnError } from '../util/errors.ts';
+import { isProcessAlive } from '../util/process.ts';
 
 export interface PruneOptions {
   /** Remove every cache record. */
@@ -22,19 +23,10 @@ export interface PruneResult {
   blobs: number;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Other kiln processes that have this state dir open. */
 export function otherProcesses(db: Db): number[] {
   const rows = db.prepare('SELECT pid FROM procs').all() as { pid: number }[];
-  return rows.map((r) => r.pid).filter((p) => p !== process.pid && alive(p));
+  return rows.map((r) => r.pid).filter((p) => p !== process.pid && isProcessAlive(p));
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Db } from './db.ts';
+import { isProcessAlive } from '../util/process.ts';
 
 /**
  * Cross-process leases on cache keys: while one kiln process runs a step, another one
@@ -11,15 +12,6 @@ export interface Leases {
   release(key: string): void;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function openLeases(db: Db): Leases {
   const get = db.prepare('SELECT pid FROM leases WHERE key = ?');
   const del = db.prepare('DELETE FROM leases WHERE key = ? AND pid = ?');
@@ -29,7 +21,7 @@ export function openLeases(db: Db): Leases {
       db.exec('BEGIN IMMEDIATE');
       try {
         const row = get.get(key) as { pid: number } | undefined;
-        if (row && row.pid !== process.pid && !alive(row.pid)) del.run(key, row.pid);
+        if (row && row.pid !== process.pid && !isProcessAlive(row.pid)) del.run(key, row.pid);
         const ok = ins.run(key, process.pid, Date.now()).changes > 0 || row?.pid === process.pid;
         db.exec('COMMIT');
         return ok;

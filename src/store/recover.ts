@@ -3,17 +3,9 @@ import { join } from 'node:path';
 import { umount } from '../platform/linux-fs.ts';
 import { removeAll } from '../util/fs.ts';
 import type { StateLayout } from './state-dir.ts';
+import { isProcessAlive } from '../util/process.ts';
 
 const OWNED = /^(?:tmp-)?(\d+)-/;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Mount points under `dir`, deepest first. */
 async function mountsUnder(dir: string): Promise<string[]> {
@@ -36,7 +28,7 @@ export async function recoverStateDir(layout: StateLayout): Promise<number> {
   for (const dir of [layout.snapshots, layout.run]) {
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const m = OWNED.exec(name);
-      if (!m || alive(Number(m[1]))) continue;
+      if (!m || isProcessAlive(Number(m[1]))) continue;
       const path = join(dir, name);
       for (const mp of await mountsUnder(path)) await umount(mp).catch(() => {});
       await removeAll(path);

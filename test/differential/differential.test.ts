@@ -3,12 +3,12 @@
  * scripts/record-differential.ts into test/fixtures/differential/<case>/. A case listed in
  * known-differences.json must still differ (fixing it means removing it from the list).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
-import { runKiln, tempStateDir } from '../helpers/kiln.ts';
+import { useBuildEnv } from '../helpers/build-env.ts';
+import { runKiln } from '../helpers/kiln.ts';
 import { verifyOciArchive } from '../helpers/verify-image.ts';
 import { summarizeConfig, summarizeRootfs } from './summarize.ts';
 
@@ -16,24 +16,15 @@ const root = join(import.meta.dirname, '..', 'fixtures', 'differential');
 const known: Record<string, string> = JSON.parse(readFileSync(join(root, 'known-differences.json'), 'utf8'));
 const cases = readdirSync(root).filter((n) => existsSync(join(root, n, 'expected-config.json'))).sort();
 
-let reg: BusyboxRegistry;
-let state: Awaited<ReturnType<typeof tempStateDir>>;
-beforeAll(async () => {
-  reg = await withBusyboxRegistry();
-  state = await tempStateDir();
-});
-afterAll(async () => {
-  await reg.stop();
-  await state.cleanup();
-});
+const env = useBuildEnv();
 
 describe('kiln vs BuildKit (recorded)', () => {
   for (const name of cases) {
     test(name, async () => {
-      const out = join(state.root, `out-${name}`);
+      const out = join(env.state.root, `out-${name}`);
       const r = await runKiln(
-        ['build', '--progress=plain', '--build-arg', `BASE=${reg.ref}`, '-o', `type=oci,dest=${out}.oci.tar`, '-o', `type=tar,dest=${out}.rootfs.tar`, join(root, name, 'context')],
-        { root: state.root },
+        ['build', '--progress=plain', '--build-arg', `BASE=${env.reg.ref}`, '-o', `type=oci,dest=${out}.oci.tar`, '-o', `type=tar,dest=${out}.rootfs.tar`, join(root, name, 'context')],
+        { root: env.state.root },
       );
       if (r.code !== 0) throw new Error(r.stderr);
       const { manifest } = await verifyOciArchive(`${out}.oci.tar`);

@@ -1,42 +1,33 @@
 /** kill -9 in the middle of a RUN: the next build cleans up after it and works. */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
-import { kilnBin, makeContext, mountsUnder, runKiln, runcContainers, tempStateDir } from '../helpers/kiln.ts';
+import { useBuildEnv } from '../helpers/build-env.ts';
+import { kilnBin, makeContext, mountsUnder, runKiln, runcContainers } from '../helpers/kiln.ts';
 
-let reg: BusyboxRegistry;
-let state: Awaited<ReturnType<typeof tempStateDir>>;
-beforeAll(async () => {
-  reg = await withBusyboxRegistry();
-  state = await tempStateDir();
-});
-afterAll(async () => {
-  await reg.stop();
-  await state.cleanup();
-});
+const env = useBuildEnv();
 
 describe('crash safety', () => {
   test('SIGKILL during RUN, then a build of the same Dockerfile succeeds and nothing is left over', async () => {
-    const ctx = await makeContext({ Dockerfile: `FROM ${reg.ref}\nRUN echo first > /a\nRUN echo started && sleep 3 && echo done > /b\n` });
+    const ctx = await makeContext({ Dockerfile: `FROM ${env.reg.ref}\nRUN echo first > /a\nRUN echo started && sleep 3 && echo done > /b\n` });
     try {
-      const child = spawn(kilnBin, ['build', '--progress=plain', ctx.dir], { env: { ...process.env, KILN_ROOT: state.root }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(kilnBin, ['build', '--progress=plain', ctx.dir], { env: { ...process.env, KILN_ROOT: env.state.root }, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       child.stderr.on('data', (c) => (err += c));
       for (let i = 0; i < 100 && !err.includes('started'); i++) await new Promise((r) => setTimeout(r, 50));
       expect(err).toContain('started');
       child.kill('SIGKILL');
       await new Promise((r) => child.on('close', r));
-      expect(mountsUnder(state.root).length).toBeGreaterThan(0); // the killed build left its overlay mounted
+      expect(mountsUnder(env.state.root).length).toBeGreaterThan(0); // the killed build left its overlay mounted
 
-      const r = await runKiln(['build', '--progress=plain', ctx.dir], { root: state.root });
+      const r = await runKiln(['build', '--progress=plain', ctx.dir], { root: env.state.root });
       expect(r.code).toBe(0);
       expect(r.stderr).toMatch(/RUN echo first > \/a\n#\d+ CACHED/);
-      expect(mountsUnder(state.root)).toEqual([]);
-      expect(runcContainers(state.root)).toEqual([]);
-      expect((await readdir(join(state.root, 'snapshots'))).filter((n) => n.startsWith('tmp-'))).toEqual([]);
-      expect((await readdir(join(state.root, 'run'))).filter((n) => n !== 'executor')).toEqual([]);
+      expect(mountsUnder(env.state.root)).toEqual([]);
+      expect(runcContainers(env.state.root)).toEqual([]);
+      expect((await readdir(join(env.state.root, 'snapshots'))).filter((n) => n.startsWith('tmp-'))).toEqual([]);
+      expect((await readdir(join(env.state.root, 'run'))).filter((n) => n !== 'executor')).toEqual([]);
     } finally {
       await ctx.cleanup();
     }

@@ -1,27 +1,18 @@
 /** Here-documents in RUN and COPY, run for real. */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
-import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
+import { useBuildEnv } from '../helpers/build-env.ts';
+import { makeContext, runKiln } from '../helpers/kiln.ts';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
 
-let reg: BusyboxRegistry;
-let state: Awaited<ReturnType<typeof tempStateDir>>;
-beforeAll(async () => {
-  reg = await withBusyboxRegistry();
-  state = await tempStateDir();
-});
-afterAll(async () => {
-  await reg.stop();
-  await state.cleanup();
-});
+const env = useBuildEnv();
 
 describe('heredocs', () => {
   test('RUN <<EOF (shell lines), a shebang script, <<- and COPY <<EOF', async () => {
     const df = [
       '# syntax=docker/dockerfile:1',
-      `FROM ${reg.ref}`,
+      `FROM ${env.reg.ref}`,
       'ENV WHO=kiln',
       'RUN <<EOF',
       'echo "line one" > /one',
@@ -45,7 +36,7 @@ describe('heredocs', () => {
     const ctx = await makeContext({ Dockerfile: df });
     const out = await makeTempDir('kiln-out-');
     try {
-      const r = await runKiln(['build', '--progress=plain', '-o', `type=local,dest=${join(out, 'fs')}`, ctx.dir], { root: state.root });
+      const r = await runKiln(['build', '--progress=plain', '-o', `type=local,dest=${join(out, 'fs')}`, ctx.dir], { root: env.state.root });
       if (r.code !== 0) console.error(r.stderr);
       expect(r.code).toBe(0);
       const fs = (p: string) => readFile(join(out, 'fs', p), 'utf8');
