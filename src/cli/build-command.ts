@@ -28,6 +28,7 @@ export interface BuildFlags {
   iidfile?: string;
   nocacheFilter?: unknown;
   secret?: unknown;
+  buildContext?: unknown;
 }
 
 const PROGRESS = ['auto', 'plain', 'tty', 'rawjson', 'quiet', 'none'] as const;
@@ -72,6 +73,19 @@ export async function buildRequestFromFlags(contextArg: string | undefined, f: B
     if (k.startsWith('label:')) (opts as Record<string, string>)[k] = v;
   }
   if (opts.filename) filename = opts.filename;
+  // --build-context NAME=DIR|docker-image://REF: frontends see `context:NAME` (as buildx passes it).
+  for (const bc of many(f.buildContext)) {
+    const i = bc.indexOf('=');
+    if (i <= 0) throw usageError(`invalid --build-context "${bc}": want NAME=DIR or NAME=docker-image://REF`);
+    const name = bc.slice(0, i);
+    const value = bc.slice(i + 1);
+    if (value.startsWith('docker-image://')) opts[`context:${name}`] = value;
+    else if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) throw usageError(`--build-context ${name}: ${value.split(':')[0]}:// contexts are not supported yet`, 'use a directory or docker-image://REF');
+    else {
+      locals[name] = resolve(value);
+      opts[`context:${name}`] = `local:${name}`;
+    }
+  }
   const filters = many(f.nocacheFilter).flatMap((v) => v.split(','));
   if (filters.length) opts['no-cache'] = filters.join(',');
   const labels = parseKeyValues(many(f.label), '--label');

@@ -28,6 +28,7 @@ cli
   .option('--iidfile <file>', 'Write the image ID to this file')
   .option('--runtime <name>', 'OCI runtime: runc (default) or crun')
   .option('--frontend <name>', 'Frontend (buildctl style): dockerfile.v0')
+  .option('--build-context <name=value>', 'A named context: NAME=DIR or NAME=docker-image://REF (repeatable)')
   .option('--local <name=dir>', 'A named local directory (buildctl style: context=., dockerfile=.)')
   .option('--opt <k=v>', 'A frontend option (buildctl style), e.g. build-arg:K=V, target=T')
   .option('--root <dir>', 'State directory (default: $KILN_ROOT or /var/lib/kiln)')

@@ -6,6 +6,7 @@ import type { DispatchState } from './dispatch-state.ts';
 import { envOf, locationOf, prefixCommand, processCmdEnv, uppercaseCmd, type DispatchOpt } from './dispatch-opt.ts';
 import { commitToHistory } from './image.ts';
 import { findStage } from './stages.ts';
+import { namedContext } from './named-context.ts';
 import { parseModeSpec } from '../../../util/file-mode.ts';
 
 /** COPY and ADD: file copies from the context, a stage or an image; the result is a layer. */
@@ -16,7 +17,9 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
   let source: State = opt.buildContext;
   if (c.kind === 'copy' && c.from) {
     const stage = findStage(opt.states, c.from);
-    if (stage && stage.index < d.index) {
+    const named = namedContext(opt.ctx, c.from, d.platform);
+    if (named) source = named.state;
+    else if (stage && stage.index < d.index) {
       if (!stage.dispatched) throw new KilnError(`cannot copy from stage "${c.from}", it needs to be defined before current stage "${d.stageName}"`, { kind: 'input' });
       source = stage.state;
     } else {

@@ -5,6 +5,7 @@ import type { DispatchState } from './dispatch-state.ts';
 import { envOf, type DispatchOpt } from './dispatch-opt.ts';
 import { expanderFor } from './lexer.ts';
 import { findStage } from './stages.ts';
+import { namedContext } from './named-context.ts';
 
 export interface RunMounts {
   mounts: RunMount[];
@@ -50,7 +51,9 @@ export function dispatchRunMounts(d: DispatchState, c: RunCommand, opt: Dispatch
     const from = m.from ?? (m.type === 'cache' ? 'scratch' : undefined);
     if (from !== undefined) {
       const stage = findStage(opt.states, from);
-      if (stage && stage.index < d.index) {
+      const named = namedContext(opt.ctx, from, d.platform);
+      if (named) source = named.state;
+      else if (stage && stage.index < d.index) {
         if (!stage.dispatched) throw new KilnError(`cannot mount from stage "${from}" to "${m.target}", stage needs to be defined before current command`, { kind: 'input' });
         source = stage.state;
       } else if (from === 'scratch') source = llb.scratch();

@@ -7,6 +7,7 @@ import { emptyImage, parsePlatformSpec } from './image.ts';
 import type { Lexer } from './lexer.ts';
 import { suggest, withSuggestion } from '../instructions/suggest.ts';
 import type { Linter } from '../lint/index.ts';
+import { namedContext } from './named-context.ts';
 
 /** Makes one DispatchState per stage, with expanded base names, platforms and step counts. */
 export function buildDispatchStates(
@@ -52,7 +53,11 @@ export function buildDispatchStates(
       if (!p) throw new KilnError(`empty platform value from expression ${st.platform}`, { kind: 'input', location: loc });
       platform = parsePlatformSpec(p, target);
     }
-    const base = states.find((s) => s.stage.name !== undefined && s.stage.name === baseName.toLowerCase());
+    // A named context replaces a stage of the same name, or stands for the base name.
+    const replaced = st.name ? namedContext(ctx, st.name, platform) : undefined;
+    const named = replaced ?? namedContext(ctx, baseName, platform);
+    if (named?.imageRef) baseName = named.imageRef;
+    const base = named ? undefined : states.find((s) => s.stage.name !== undefined && s.stage.name === baseName.toLowerCase());
     const isScratch = !base && baseName === 'scratch';
     const ds: DispatchState = {
       stage: { ...st, baseName },
@@ -74,7 +79,22 @@ export function buildDispatchStates(
       dispatched: false,
       fromImage: !base && !isScratch,
     };
-    ds.cmdTotal = (ds.fromImage ? 1 : 0) + st.commands.filter((c) => ['add', 'copy', 'run', 'workdir'].includes(c.kind)).length;
+    if (named && !named.imageRef) {
+      // A directory as a base: its files become the stage's first layer.
+      ds.state = ctx.llb
+        .scratch()
+        .platform(platform)
+        .file(ctx.llb.copy(named.state, '/', '/', { dirCopyContents: true, followSymlink: false, createDestPath: true }), {
+          customName: `[context ${st.name ?? baseName}] copy from client`,
+        });
+      ds.fromImage = false;
+    }
+    if (replaced) {
+      // The stage's own instructions are not run: the context is the stage.
+      ds.stage = { ...ds.stage, commands: [] };
+      if (!replaced.imageRef) ds.dispatched = true;
+    }
+    ds.cmdTotal = (ds.fromImage ? 1 : 0) + ds.stage.commands.filter((c) => ['add', 'copy', 'run', 'workdir'].includes(c.kind)).length;
     states.push(ds);
   });
   // --no-cache-filter (buildctl: --opt no-cache=a,b): by stage name or index; empty = all.

@@ -1,0 +1,19 @@
+import type { FrontendContext } from '../../api.ts';
+import type { State } from '../../../llb/index.ts';
+import type { Platform } from '../../../llb/types.ts';
+
+/**
+ * Named contexts (`--build-context NAME=DIR|docker-image://REF`, buildctl `--opt context:NAME=...`):
+ * a FROM, COPY --from or RUN --mount from= naming one reads it instead of a stage or an image.
+ * Returns undefined when `name` is not a named context of this build.
+ */
+export function namedContext(ctx: FrontendContext, name: string, platform: Platform): { state: State; imageRef?: string } | undefined {
+  const v = ctx.opts.raw[`context:${name}`] ?? ctx.opts.raw[`context:${name.toLowerCase()}`];
+  if (v === undefined) return undefined;
+  if (v.startsWith('docker-image://')) {
+    const ref = v.slice('docker-image://'.length);
+    return { state: ctx.llb.image(ref, { platform }), imageRef: ref };
+  }
+  const local = v.startsWith('local:') ? v.slice('local:'.length) : name;
+  return { state: ctx.llb.local(local, { customName: `[context ${name}] load from client` }) };
+}
