@@ -1,4 +1,4 @@
-import { copyFile, lstat, mkdir, readdir, readlink, symlink, chown, chmod, lutimes, rm, stat } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, readdir, readlink, symlink, chown, chmod, lutimes, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import type { Stats } from 'node:fs';
 import type { FileCopy } from '../../llb/types.ts';
@@ -13,6 +13,13 @@ import { createPatternMatcher } from '../../util/patternmatcher.ts';
 export interface CopyContext {
   /** Source paths (relative to srcRoot) that are not there, e.g. .dockerignore'd context files. */
   excluded?: (rel: string, isDir: boolean) => boolean;
+  /**
+   * A directory that is itself excluded but walked because a `!` pattern may re-include
+   * something in it: it exists in the copy only when something inside it is copied.
+   */
+  walkOnly?: (rel: string) => boolean;
+  /** Hard links inside one source tree stay hard links: source dev:ino → first target. */
+  links?: Map<string, string>;
   /** Set by copyAction from includePatterns (COPY --parents): what to copy of a tree. */
   include?: (rel: string, isDir: boolean) => 'all' | 'walk' | 'skip';
   /** Set by copyAction: whether to leave out `abs` (copying the source rooted at `base`). */
@@ -55,14 +62,21 @@ export async function copyAction(a: FileCopy, ctx: CopyContext): Promise<void> {
   const destPath = cleanPath(a.dest);
   const destIsDir = a.dest.endsWith('/') || sources.length > 1 || hasWildcards(a.src);
   for (const src of sources) {
+    ctx = { ...ctx, links: new Map() }; // like fsutil: one copier, one inode map, per source
     const st = await lstat(src.abs);
-    const s = st.isSymbolicLink() && a.followSymlink ? await stat(await resolveInRoot(ctx.srcRoot, src.rel, true)).catch(() => st) : st;
     const srcAbs = st.isSymbolicLink() && a.followSymlink ? await resolveInRoot(ctx.srcRoot, src.rel, true) : src.abs;
+    const s = srcAbs === src.abs ? st : await lstat(srcAbs).catch(() => undefined);
+    if (!s) {
+      // A source symlink is followed inside the source root; its target must be there (BuildKit's words).
+      throw new KilnError(`failed to compute cache key: "/${relative(ctx.srcRoot, srcAbs)}" not found`, { kind: 'build' });
+    }
     if (s.isDirectory() && a.dirCopyContents) {
       // Like BuildKit (and docker before it), a directory's contents land in dest, also for wildcard matches.
+      // The dest dir is made like its missing parents (0755 or the --chmod mode, the --chown
+      // owner); an existing one keeps its metadata: the source dir's own is not copied.
       const target = await resolveInRoot(ctx.destRoot, destPath);
-      await ensureDirChain(ctx.destRoot, target, a, ctx);
-      await copyTree(srcAbs, target, a, ctx, s);
+      await ensureDirChain(ctx.destRoot, target, a, ctx, createdDirMode(a));
+      await copyTree(srcAbs, target, a, ctx, s, srcAbs, true);
       continue;
     }
     const archive = a.attemptUnpack && s.isFile() ? await isArchive(srcAbs) : undefined;
@@ -76,10 +90,10 @@ export async function copyAction(a: FileCopy, ctx: CopyContext): Promise<void> {
     let target = await resolveInRoot(ctx.destRoot, destPath);
     const existing = await stat(target).catch(() => undefined);
     if (destIsDir || existing?.isDirectory()) {
-      await ensureDirChain(ctx.destRoot, target, a, ctx);
+      await ensureDirChain(ctx.destRoot, target, a, ctx, createdDirMode(a));
       target = await resolveInRoot(ctx.destRoot, join(destPath, basename(src.rel)), false);
     } else if (a.createDestPath) {
-      await ensureDirChain(ctx.destRoot, dirname(target), a, ctx);
+      await ensureDirChain(ctx.destRoot, dirname(target), a, ctx, createdDirMode(a));
     }
     await copyEntry(srcAbs, target, a, ctx, s);
   }
@@ -118,12 +132,23 @@ async function expandSources(root: string, a: FileCopy): Promise<{ rel: string; 
   return cur;
 }
 
-async function ensureDirChain(root: string, target: string, a: FileCopy, ctx: CopyContext): Promise<void> {
+/**
+ * The mode of directories a copy creates on the way to its dest: the octal --chmod when
+ * given (current BuildKit, since fsutil#228 for moby/buildkit#4945), else 0755.
+ */
+function createdDirMode(a: FileCopy): number {
+  return !a.modeStr && a.mode !== undefined && a.mode >= 0 ? a.mode & 0o7777 : 0o755;
+}
+
+/** Creates `target` and its missing parents with `mode` and the copy's owner (fsutil MkdirAll). */
+async function ensureDirChain(root: string, target: string, a: FileCopy, ctx: CopyContext, mode = 0o755): Promise<void> {
   if (target === root || (await stat(target).catch(() => undefined))?.isDirectory()) return;
-  await ensureDirChain(root, dirname(target), a, ctx);
-  await mkdir(target, { mode: 0o755 });
+  await ensureDirChain(root, dirname(target), a, ctx, mode);
+  await mkdir(target);
+  await chmod(target, mode);
   const o = ctx.owner;
   if (o) await chown(target, o.uid, o.gid);
+  if (a.timestamp !== undefined) await lutimes(target, a.timestamp, a.timestamp);
 }
 
 async function applyMeta(target: string, st: Stats, a: FileCopy, ctx: CopyContext): Promise<void> {
@@ -151,6 +176,15 @@ async function copyEntry(src: string, target: string, a: FileCopy, ctx: CopyCont
     return;
   }
   if (existing) await rm(target, { recursive: true, force: true });
+  if (st.isFile() && st.nlink > 1 && ctx.links) {
+    const id = `${st.dev}:${st.ino}`;
+    const first = ctx.links.get(id);
+    if (first) {
+      await link(first, target);
+      return;
+    }
+    ctx.links.set(id, target);
+  }
   if (st.isSymbolicLink()) await symlink(await readlink(src), target);
   else if (st.isFile()) await copyFile(src, target);
   else throw new KilnError(`cannot copy ${basename(src)}: not a regular file, directory or symlink`, { kind: 'input' });
@@ -181,10 +215,17 @@ function includeChecker(patterns: string[]): (rel: string, isDir: boolean) => 'a
   };
 }
 
-/** Copies the contents of directory `src` into existing-or-new directory `target`, then its metadata. */
-async function copyTree(src: string, target: string, a: FileCopy, ctx: CopyContext, st: Stats, base = src): Promise<void> {
+/**
+ * Copies the contents of directory `src` into existing-or-new directory `target`, then its
+ * metadata. Returns whether anything was copied. `top`: the dest of a dir-contents copy,
+ * whose metadata stays as made (fsutil copies dir metadata only onto dirs it creates
+ * below the dest, or overwrites there).
+ */
+async function copyTree(src: string, target: string, a: FileCopy, ctx: CopyContext, st: Stats, base = src, top = false): Promise<boolean> {
   const created = !(await lstat(target).catch(() => undefined));
+  const walkOnly = !top && (ctx.walkOnly?.(relative(ctx.srcRoot, src)) ?? false);
   await mkdir(target, { recursive: true });
+  let copied = false;
   for (const name of (await readdir(src)).sort()) {
     const child = join(src, name);
     const cst = await lstat(child);
@@ -192,25 +233,30 @@ async function copyTree(src: string, target: string, a: FileCopy, ctx: CopyConte
     const inc = ctx.include?.(relative(base, child), cst.isDirectory());
     if (inc === 'skip') continue;
     if (inc === 'walk') {
-      await copyTree(child, join(target, name), a, ctx, cst, base);
+      copied = (await copyTree(child, join(target, name), a, ctx, cst, base)) || copied;
       continue;
     }
     if (inc === 'all') {
       const sub = { ...ctx, include: undefined };
-      if (cst.isDirectory()) await copyTree(child, join(target, name), a, sub, cst, base);
+      if (cst.isDirectory()) copied = (await copyTree(child, join(target, name), a, sub, cst, base)) || copied;
       else await copyEntry(child, join(target, name), a, sub, cst);
+      if (!cst.isDirectory()) copied = true;
       continue;
     }
     if (cst.isDirectory()) {
       const existing = await lstat(join(target, name)).catch(() => undefined);
-      if (existing && !existing.isDirectory()) await rm(join(target, name), { recursive: true, force: true });
-      await copyTree(child, join(target, name), a, ctx, cst, base);
-    } else await copyEntry(child, join(target, name), a, ctx, cst);
+      if (existing && !existing.isDirectory() && !ctx.walkOnly?.(relative(ctx.srcRoot, child))) await rm(join(target, name), { recursive: true, force: true });
+      copied = (await copyTree(child, join(target, name), a, ctx, cst, base)) || copied;
+    } else {
+      await copyEntry(child, join(target, name), a, ctx, cst);
+      copied = true;
+    }
   }
   // Directories walked only to reach included paths are not kept when nothing was included.
-  if (ctx.include && created && (await readdir(target)).length === 0) {
-    await rm(target, { recursive: true, force: true });
-    return;
+  if ((ctx.include || walkOnly) && !copied) {
+    if (created) await rm(target, { recursive: true, force: true });
+    return false;
   }
-  await applyMeta(target, st, a, ctx);
+  if (!top) await applyMeta(target, st, a, ctx);
+  return true;
 }

@@ -69,6 +69,7 @@ async function applyAction(ctx: OpContext, fa: FileAction, inputs: Ref[], root: 
           owner,
           defaultOwner: { uid: 0, gid: 0 },
           excluded: ignore ? (rel, isDir) => rel !== '' && ignore.matchesOrParentMatches(rel) && !(isDir && ignore.exclusions) : undefined,
+          walkOnly: ignore?.exclusions ? (rel) => rel !== '' && ignore.matchesOrParentMatches(rel) : undefined,
         });
         return;
       }
