@@ -18,6 +18,7 @@ export interface BuildFlags {
   target?: string;
   platform?: unknown;
   progress?: string;
+  quiet?: boolean;
   network?: string;
   cache?: boolean;
   root?: string;
@@ -90,7 +91,7 @@ export async function buildRequestFromFlags(contextArg: string | undefined, f: B
   if (filters.length) opts['no-cache'] = filters.join(',');
   const labels = parseKeyValues(many(f.label), '--label');
   for (const [k, v] of Object.entries(opts)) if (k.startsWith('label:')) labels[k.slice(6)] = v;
-  const progress = (f.progress ?? 'auto') as BuildRequest['progress'];
+  const progress = (f.progress ?? (f.quiet ? 'quiet' : 'auto')) as BuildRequest['progress'];
   if (!PROGRESS.includes(progress)) throw usageError(`invalid --progress "${f.progress}"`, `use one of: ${PROGRESS.join(', ')}`);
   const network = f.network ?? 'host';
   if (network !== 'host' && network !== 'none' && network !== 'default') throw usageError(`invalid --network "${network}"`, 'use default, host or none');

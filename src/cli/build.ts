@@ -76,7 +76,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     };
     const solved = await solve(result.definition, { store, ops, progress, signal, noCache: req.noCache });
     const outcome: BuildOutcome = { ran: solved.ran.length, cached: solved.cached.length, exports: [] };
-    if (exporters.length === 0 && !req.iidfile) {
+    if (exporters.length === 0 && !req.iidfile && req.progress !== 'quiet') {
       progress.emit({ type: 'warning', message: 'no output specified: the result stays in the build cache (use -o type=oci,dest=FILE or another output)', time: Date.now() });
       return outcome;
     }

@@ -19,11 +19,12 @@ cli
   .option('-o, --output <spec>', 'Output: type=oci|docker|tar|local,dest=PATH (repeatable)')
   .option('--target <stage>', 'Build this stage')
   .option('--platform <list>', 'Target platform(s), e.g. linux/amd64')
-  .option('--progress <mode>', 'auto, plain, tty, rawjson, quiet or none', { default: 'auto' })
+  .option('--progress <mode>', 'auto, plain, tty, rawjson, quiet or none (default: auto)')
+  .option('-q, --quiet', 'No progress output; print the image ID on success (as --progress quiet)')
   .option('--network <mode>', 'Network for RUN steps: default (host), host or none')
   .option('--check', 'Run only the build checks (lint rules) and report them')
   .option('--no-cache', 'Do not use the cache')
-  .option('--nocache-filter <stages>', 'As docker\'s --no-cache-filter (accepted too): no cache for these stages')
+  .option('--nocache-filter <stages>', 'Do not use the cache for these stages (comma-separated)')
   .option('--secret <spec>', 'A secret for RUN --mount=type=secret: id=X,src=FILE | id=X,env=VAR (repeatable)')
   .option('--iidfile <file>', 'Write the image ID to this file')
   .option('--runtime <name>', 'OCI runtime: runc (default) or crun')
@@ -100,7 +101,13 @@ cli
     process.exitCode = await runDoctor(flags.root);
   });
 
-cli.help();
+// cac shows a negated flag's implied default and our spelling of --no-cache-filter: tidy both.
+cli.help((sections) =>
+  sections.map((s) => ({
+    ...s,
+    body: s.body.replace('--nocache-filter <stages> ', '--no-cache-filter <stages>').replace(/(Do not use the cache) \(default: true\)/, '$1'),
+  })),
+);
 cli.version(version);
 
 /** `-f -` and `-o -` mean stdin/stdout; cac would read a lone `-` as a missing value. */

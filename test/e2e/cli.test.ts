@@ -31,7 +31,27 @@ describe('kiln commands', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Usage');
     }
-    expect((await runKiln(['build', '--help'])).stdout).toContain('--build-arg');
+    const help = (await runKiln(['build', '--help'])).stdout;
+    expect(help).toContain('--build-arg');
+    expect(help).toContain('--no-cache-filter <stages>');
+    expect(help).not.toContain('nocache');
+    expect(help).not.toContain('(default: true)');
+  });
+
+  test('-q prints only the image ID; COPY --from a near stage name warns', async () => {
+    const ctx = await makeContext({ Dockerfile: 'FROM scratch AS builder\nLABEL a=b\n', 'near/Dockerfile': 'FROM scratch AS builder\nFROM scratch\nCOPY --from=biulder /a /b\n' });
+    try {
+      const r = await runKiln(['build', '-q', ctx.dir], { root: state.root });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+      expect(r.stderr).toBe('');
+      const n = await runKiln(['build', '--progress=plain', '-f', join(ctx.dir, 'near', 'Dockerfile'), ctx.dir], { root: state.root });
+      expect(n.code).toBe(1);
+      expect(n.stderr).toContain('COPY --from=biulder: there is no build stage "biulder" (did you mean builder?)');
+      expect(n.stderr).toContain('failed to resolve image biulder');
+    } finally {
+      await ctx.cleanup();
+    }
   });
 
   test('completion scripts for bash, zsh and fish', async () => {

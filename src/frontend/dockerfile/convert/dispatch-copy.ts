@@ -6,6 +6,7 @@ import type { DispatchState } from './dispatch-state.ts';
 import { envOf, locationOf, prefixCommand, processCmdEnv, uppercaseCmd, type DispatchOpt } from './dispatch-opt.ts';
 import { commitToHistory } from './image.ts';
 import { findStage } from './stages.ts';
+import { suggest } from '../instructions/suggest.ts';
 import { namedContext } from './named-context.ts';
 import { parseModeSpec } from '../../../util/file-mode.ts';
 
@@ -23,6 +24,7 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
       if (!stage.dispatched) throw new KilnError(`cannot copy from stage "${c.from}", it needs to be defined before current stage "${d.stageName}"`, { kind: 'input' });
       source = stage.state;
     } else {
+      warnNearStage(opt, c, c.from);
       source = llb.image(c.from, { platform: d.platform });
     }
   }
@@ -170,4 +172,16 @@ function parseChmod(spec: string | undefined): { mode?: number; modeStr?: string
     throw new KilnError((err as Error).message, { kind: 'input' });
   }
   return { modeStr: spec };
+}
+
+/** `COPY --from=biulder` with a stage `builder`: BuildKit pulls an image "biulder"; say what was likely meant. */
+function warnNearStage(opt: DispatchOpt, c: CopyCommand, from: string): void {
+  if (/[/:@.]/.test(from)) return;
+  const names = opt.states.flatMap((s) => (s.stage.name ? [s.stage.name] : []));
+  const near = suggest(from.toLowerCase(), names, true);
+  if (!near) return;
+  opt.ctx.warn({
+    message: `COPY --from=${from}: there is no build stage "${from}" (did you mean ${near}?), so it is read as an image name`,
+    location: { file: opt.file, startLine: c.location.startLine, endLine: c.location.endLine },
+  });
 }
