@@ -59,7 +59,7 @@ async function applyAction(ctx: OpContext, fa: FileAction, inputs: Ref[], root: 
   const a = fa.action;
   switch (a.type) {
     case 'copy': {
-      const owner = await resolveOwner(root, a.owner);
+      const owner = await resolveOwner(root, a.owner, (m) => ctx.log('stderr', `warning: ${m}\n`));
       const src = fa.secondaryInput >= 0 ? inputs[fa.secondaryInput] : undefined;
       if (src?.kind === 'local') {
         const ignore = src.excludePatterns.length ? createPatternMatcher(src.excludePatterns) : undefined;
@@ -78,7 +78,7 @@ async function applyAction(ctx: OpContext, fa: FileAction, inputs: Ref[], root: 
       return;
     }
     case 'mkdir': {
-      const owner = await resolveOwner(root, a.owner);
+      const owner = await resolveOwner(root, a.owner, (m) => ctx.log('stderr', `warning: ${m}\n`));
       const target = await resolveInRoot(root, a.path);
       const existing = await lstat(target).catch(() => undefined);
       if (existing?.isDirectory()) return;
@@ -90,7 +90,7 @@ async function applyAction(ctx: OpContext, fa: FileAction, inputs: Ref[], root: 
       return;
     }
     case 'mkfile': {
-      const owner = await resolveOwner(root, a.owner);
+      const owner = await resolveOwner(root, a.owner, (m) => ctx.log('stderr', `warning: ${m}\n`));
       const target = await resolveInRoot(root, a.path);
       await writeFile(target, Buffer.from(a.data, 'base64'));
       await chmod(target, a.mode);

@@ -149,12 +149,13 @@ export function pathRelativeToWorkingDir(dir: string, p: string): string {
   return trailing && clean !== '/' ? `${clean}/` : clean;
 }
 
+/** `--chown=user[:group]` as llb.WithUser reads it: numbers and `root` are ids, anything else a name. */
 export function parseChown(spec: string | undefined): ChownOpt | undefined {
   if (!spec) return undefined;
   const i = spec.indexOf(':');
   const u = i < 0 ? spec : spec.slice(0, i);
   const g = i < 0 ? undefined : spec.slice(i + 1);
-  const part = (s: string) => (/^\d+$/.test(s) ? { id: Number(s) } : { name: s });
+  const part = (s: string) => (s === 'root' ? { id: 0 } : /^\d+$/.test(s) ? { id: Number(s) } : { name: s });
   return { user: part(u), group: g ? part(g) : undefined };
 }
 
