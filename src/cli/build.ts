@@ -1,7 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { recoverContainers } from '../executor/index.ts';
-import { openStore } from '../store/index.ts';
+import { openStoreAfterCrash } from './open-store.ts';
 import { createRegistryClient } from '../registry/index.ts';
 import { createImageResolver } from '../source/image-resolver.ts';
 import { createImageSource } from '../source/image.ts';
@@ -52,10 +50,9 @@ export async function runFrontend(req: BuildRequest, resolver: ImageResolver, pr
 /** Runs one build: frontend → solve → exporters. The composition root of kiln's layers. */
 export async function runBuild(req: BuildRequest, progress: ProgressSink, signal: AbortSignal): Promise<BuildOutcome> {
   const exporters = req.outputs.map(exporterFor);
-  const store = await openStore(req.root);
+  const store = await openStoreAfterCrash(req.root, req.runtime);
   const pool = createWorkerPool();
   try {
-    await recoverContainers(join(store.layout.run, 'executor'), req.runtime === 'crun' ? 'crun' : 'runc');
     const registry = createRegistryClient({});
     const resolver = createImageResolver(registry);
     const result = await runFrontend(req, resolver, progress);

@@ -68,10 +68,36 @@ async function checkDisk(root: string): Promise<Check> {
   }
 }
 
+/**
+ * `--store`: the records database against the files (see store/verify.ts). Opening the
+ * store first does what every build does at start: clean up after dead processes.
+ */
+async function checkStore(root: string): Promise<Check[]> {
+  const { openStoreAfterCrash } = await import('./open-store.ts');
+  const { verifyStore } = await import('../store/verify.ts');
+  const store = await openStoreAfterCrash(root);
+  try {
+    const r = await verifyStore(store.db, store.layout);
+    const { snapshots, cacheRecords, blobs } = r.counts;
+    const checks: Check[] = [
+      r.problems.length
+        ? { name: 'store integrity', ok: false, detail: `${r.problems.length} problem(s):\n       ${r.problems.slice(0, 20).join('\n       ')}`, fix: 'kiln prune --all (drops the cache; the next build rebuilds)' }
+        : { name: 'store integrity', ok: true, detail: `${snapshots} snapshots, ${cacheRecords} cache records, ${blobs} blobs: every record and blob checks out` },
+    ];
+    if (r.leftovers.length) {
+      checks.push({ name: 'store leftovers', ok: true, detail: `${r.leftovers.length} unreferenced item(s) from interrupted writes (harmless):\n       ${r.leftovers.slice(0, 10).join('\n       ')}`, fix: 'kiln prune removes them' });
+    }
+    return checks;
+  } finally {
+    store.close();
+  }
+}
+
 /** Prints one line per check (with how to fix it); returns the exit code (0 when all pass). */
-export async function runDoctor(rootFlag?: string): Promise<number> {
+export async function runDoctor(rootFlag?: string, opts: { store?: boolean } = {}): Promise<number> {
   const root = resolveStateDir(rootFlag);
   const checks = [await checkRuntime(), await checkOverlay(), await checkPrivileges(), await checkStateDir(root), await checkDisk(root)];
+  if (opts.store) checks.push(...(await checkStore(root)));
   for (const c of checks) {
     const mark = c.ok ? pc.green('ok  ') : pc.red('FAIL');
     process.stdout.write(`${mark} ${c.name}: ${c.detail}${c.fix ? `\n       fix: ${c.fix}` : ''}\n`);

@@ -96,9 +96,10 @@ cli.command('version', 'Show the version').action(() => {
 cli
   .command('doctor', 'Check that this machine can run builds')
   .option('--root <dir>', 'State directory to check')
-  .action(async (flags: { root?: string }) => {
+  .option('--store', 'Also check the state dir: every record against its files, every blob against its digest')
+  .action(async (flags: { root?: string; store?: boolean }) => {
     const { runDoctor } = await import('./doctor.ts');
-    process.exitCode = await runDoctor(flags.root);
+    process.exitCode = await runDoctor(flags.root, { store: flags.store });
   });
 
 // cac shows a negated flag's implied default and our spelling of --no-cache-filter: tidy both.

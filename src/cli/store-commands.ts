@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { openStore, resolveStateDir } from '../store/index.ts';
+import { resolveStateDir } from '../store/index.ts';
+import { openStoreAfterCrash } from './open-store.ts';
 import { diskUsage, treeSize } from '../store/usage.ts';
 import { prune } from '../store/gc.ts';
 import { usageError } from '../util/errors.ts';
@@ -40,7 +41,7 @@ export function formatBytes(n: number): string {
 
 /** `kiln du`: usage by kind; --verbose lists each record. */
 export async function runDu(flags: { root?: string; verbose?: boolean }): Promise<void> {
-  const store = await openStore(resolveStateDir(flags.root));
+  const store = await openStoreAfterCrash(resolveStateDir(flags.root));
   try {
     const recs = await diskUsage(store.db, store.layout);
     if (flags.verbose) {
@@ -75,7 +76,7 @@ export async function runPrune(flags: { root?: string; all?: boolean; filter?: u
   if (!flags.all && olderThanMs === undefined && keepBytes === undefined) {
     throw usageError('kiln prune needs --all, --filter until=DURATION or --keep-storage SIZE');
   }
-  const store = await openStore(resolveStateDir(flags.root));
+  const store = await openStoreAfterCrash(resolveStateDir(flags.root));
   try {
     const before = (await diskUsage(store.db, store.layout)).reduce((a, r) => a + r.size, 0);
     const r = await prune(store.db, store.layout, {

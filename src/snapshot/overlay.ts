@@ -5,7 +5,6 @@
  */
 import { mkdir, rmdir } from 'node:fs/promises';
 import { join, relative, dirname } from 'node:path';
-import { tmpdir } from 'node:os';
 import { mount, umount } from '../platform/linux-fs.ts';
 import { makeTempDir } from '../util/fs.ts';
 import { KilnError } from '../util/errors.ts';
@@ -58,11 +57,13 @@ export async function unmountPath(target: string): Promise<void> {
 }
 
 /**
- * Runs `fn` with a read-only view of `lowerDirs` (top first) mounted in a fresh temp dir;
- * always unmounts and removes it. No lower dirs: an empty directory.
+ * Runs `fn` with a read-only view of `lowerDirs` (top first) mounted in a fresh dir
+ * `parent/PID-view-*`; always unmounts and removes it. `parent` is the state dir's run dir,
+ * so after a kill -9 the next kiln finds the mount by its dead pid and removes it.
+ * No lower dirs: an empty directory.
  */
-export async function withMountedView<T>(lowerDirs: string[], fn: (dir: string) => Promise<T>, parent = tmpdir()): Promise<T> {
-  const base = await makeTempDir('kiln-view-', parent);
+export async function withMountedView<T>(lowerDirs: string[], fn: (dir: string) => Promise<T>, parent: string): Promise<T> {
+  const base = await makeTempDir(`${process.pid}-view-`, parent);
   const dir = join(base, 'v');
   await mkdir(dir);
   let mounted = false;

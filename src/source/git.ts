@@ -50,7 +50,7 @@ export function createGitSource(): SourceFactory {
       },
       async load(): Promise<SourceRef> {
         const sha = await commitOnce();
-        const work = await makeTempDir('kiln-git-');
+        const work = await makeTempDir(`${process.pid}-git-`, ctx.store.layout.run); // found by pid after a crash
         const active = await ctx.store.snapshots.prepare();
         try {
           await git(['init', '-q', work]);

@@ -76,6 +76,11 @@ export async function prune(db: Db, layout: StateLayout, opts: PruneOptions): Pr
     throw err;
   }
   for (const s of dead) if (!s.fs_id) await removeAll(join(layout.snapshots, s.id));
+  // Layer dirs no record names: a crash between moving a snapshot into place and recording it.
+  const named = new Set(snaps.filter((s) => live.has(s.id)).map((s) => s.fs_id ?? s.id));
+  for (const name of await readdir(layout.snapshots).catch(() => [] as string[])) {
+    if (/^[0-9a-f]{12}$/.test(name) && !named.has(name)) await removeAll(join(layout.snapshots, name));
+  }
   const keepBlobs = new Set(snaps.filter((s) => live.has(s.id) && s.blob_digest).map((s) => s.blob_digest!.slice('sha256:'.length)));
   let blobs = 0;
   for (const name of await readdir(layout.blobs).catch(() => [] as string[])) {

@@ -6,6 +6,7 @@ import type { StateLayout } from './state-dir.ts';
 import { isProcessAlive } from '../util/process.ts';
 
 const OWNED = /^(?:tmp-)?(\d+)-/;
+const TEMP_FILE = /\.tmp-(\d+)-[0-9a-f]+$/;
 
 /** Mount points under `dir`, deepest first. */
 async function mountsUnder(dir: string): Promise<string[]> {
@@ -19,8 +20,8 @@ async function mountsUnder(dir: string): Promise<string[]> {
 
 /**
  * Cleans up after kiln processes that died (kill -9, power loss): their half-written
- * snapshots (`snapshots/tmp-PID-*`, never recorded) and run dirs (`run/PID-*`, with any
- * overlay still mounted there). Entries of live processes are left alone, so this is safe
+ * snapshots (`snapshots/tmp-PID-*`, never recorded), run dirs (`run/PID-*`, with any
+ * overlay still mounted there) and temp files of blobs (`*.tmp-PID-*`). Entries of live processes are left alone, so this is safe
  * while other builds run on the same state dir.
  */
 export async function recoverStateDir(layout: StateLayout): Promise<number> {
@@ -32,6 +33,15 @@ export async function recoverStateDir(layout: StateLayout): Promise<number> {
       const path = join(dir, name);
       for (const mp of await mountsUnder(path)) await umount(mp).catch(() => {});
       await removeAll(path);
+      removed++;
+    }
+  }
+  // Temp files of unfinished writes (`NAME.tmp-PID-RAND`): blobs being downloaded or stored.
+  for (const dir of [layout.ingest, layout.blobs]) {
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const m = TEMP_FILE.exec(name);
+      if (!m || isProcessAlive(Number(m[1]))) continue;
+      await removeAll(join(dir, name));
       removed++;
     }
   }

@@ -1,6 +1,6 @@
 /** kiln du and kiln prune: usage by kind; pruning never breaks a later build. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
 import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
@@ -47,6 +47,35 @@ describe('store management', () => {
     const b = await build();
     expect(b.code).toBe(0);
     expect(ran(b.stderr)).toBe(3);
+  });
+
+  test('doctor --store: clean after builds; finds a corrupt blob and a missing layer; prune clears leftovers', async () => {
+    expect((await build()).code).toBe(0);
+    const ok = await runKiln(['doctor', '--store'], { root: state.root });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/ok\s+store integrity: \d+ snapshots/);
+    expect(ok.stdout).not.toContain('store leftovers');
+
+    // A leftover (as a crash between moving a snapshot into place and recording it leaves): harmless.
+    await mkdir(join(state.root, 'snapshots', 'abcdefabcdef', 'fs'), { recursive: true });
+    const left = await runKiln(['doctor', '--store'], { root: state.root });
+    expect(left.code).toBe(0);
+    expect(left.stdout).toContain('snapshots/abcdefabcdef: no record refers to it');
+    expect((await runKiln(['prune', '--filter', 'until=24h'], { root: state.root })).code).toBe(0);
+    expect((await runKiln(['doctor', '--store'], { root: state.root })).stdout).not.toContain('abcdefabcdef');
+
+    // Real damage: a blob whose bytes changed, a layer directory gone.
+    const blobs = join(state.root, 'content', 'blobs', 'sha256');
+    const blob = (await readdir(blobs))[0]!;
+    await writeFile(join(blobs, blob), 'not what it was');
+    const layer = (await readdir(join(state.root, 'snapshots'))).find((n) => /^[0-9a-f]{12}$/.test(n))!;
+    await rename(join(state.root, 'snapshots', layer), join(state.root, 'snapshots', 'moved-away'));
+    const bad = await runKiln(['doctor', '--store'], { root: state.root });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain(`blob sha256:${blob}: its bytes do not match its digest`);
+    expect(bad.stdout).toMatch(new RegExp(`snapshot [0-9a-f]{12}: layer directory .*${layer}/fs is missing`));
+    expect((await runKiln(['prune', '--all', '--force'], { root: state.root })).code).toBe(0);
+    expect((await runKiln(['doctor', '--store'], { root: state.root })).code).toBe(0);
   });
 
   test('bad flags are usage errors', async () => {

@@ -74,7 +74,7 @@ async function applyAction(ctx: OpContext, fa: FileAction, inputs: Ref[], root: 
         return;
       }
       const lowers = src?.id ? ctx.store.snapshots.layerDirs(src.id) : [];
-      await withMountedView(lowers, (srcRoot: string) => copyAction(a, { srcRoot, destRoot: root, owner }));
+      await withMountedView(lowers, (srcRoot: string) => copyAction(a, { srcRoot, destRoot: root, owner }), ctx.store.layout.run);
       return;
     }
     case 'mkdir': {

@@ -1,0 +1,97 @@
+import { createReadStream } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { Db } from './db.ts';
+import type { StateLayout } from './state-dir.ts';
+import { isProcessAlive } from '../util/process.ts';
+
+/**
+ * What `kiln doctor --store` found. `problems` are states kiln's write order never
+ * produces (a record pointing at nothing, a blob whose bytes do not match its digest):
+ * each one is wrong. `leftovers` are what an interrupted write may leave (a directory or
+ * blob no record refers to yet): harmless, and removed by `kiln prune`.
+ */
+export interface StoreReport {
+  problems: string[];
+  leftovers: string[];
+  counts: { snapshots: number; cacheRecords: number; blobs: number };
+}
+
+interface SnapRow {
+  id: string;
+  parent: string | null;
+  fs_id: string | null;
+  blob_digest: string | null;
+  blob_size: number | null;
+}
+
+const SNAPSHOT_DIR = /^[0-9a-f]{12}$/;
+const OWNED = /^(?:tmp-)?(\d+)-/;
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Checks the records database against the files of a state dir. Read-only. */
+export async function verifyStore(db: Db, layout: StateLayout): Promise<StoreReport> {
+  const problems: string[] = [];
+  const leftovers: string[] = [];
+  const integrity = (db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[]).map((r) => r.integrity_check);
+  if (integrity.join() !== 'ok') problems.push(`database: ${integrity.slice(0, 3).join('; ')}`);
+
+  const snaps = db.prepare('SELECT id, parent, fs_id, blob_digest, blob_size FROM snapshots').all() as unknown as SnapRow[];
+  const byId = new Map(snaps.map((s) => [s.id, s]));
+  for (const s of snaps) {
+    if (s.parent && !byId.has(s.parent)) problems.push(`snapshot ${s.id}: its parent ${s.parent} has no record`);
+    if (s.fs_id && !byId.has(s.fs_id)) problems.push(`snapshot ${s.id}: the layer it shares (${s.fs_id}) has no record`);
+    const layer = join(layout.snapshots, s.fs_id ?? s.id, 'fs');
+    if (!(await lstat(layer).catch(() => undefined))?.isDirectory()) problems.push(`snapshot ${s.id}: layer directory ${layer} is missing`);
+  }
+
+  const cache = db.prepare('SELECT key, snapshot FROM cache').all() as { key: string; snapshot: string | null }[];
+  for (const r of cache) if (r.snapshot && !byId.has(r.snapshot)) problems.push(`cache record ${r.key.slice(0, 19)}: snapshot ${r.snapshot} has no record`);
+
+  // Blobs: every byte checked against its name; a snapshot's recorded blob must be there.
+  const blobNames = new Set(await readdir(layout.blobs).catch(() => [] as string[]));
+  for (const name of blobNames) {
+    const path = join(layout.blobs, name);
+    if (!/^[0-9a-f]{64}$/.test(name)) {
+      const owner = /\.tmp-(\d+)-/.exec(name);
+      if (!owner || !isProcessAlive(Number(owner[1]))) leftovers.push(`content/blobs/sha256/${name}: not a digest name`);
+      continue;
+    }
+    if ((await sha256File(path)) !== name) problems.push(`blob sha256:${name}: its bytes do not match its digest`);
+  }
+  const usedBlobs = new Set<string>();
+  for (const s of snaps) {
+    if (!s.blob_digest) continue;
+    const hex = s.blob_digest.replace(/^sha256:/, '');
+    usedBlobs.add(hex);
+    if (!blobNames.has(hex)) continue; // a layer blob may be pruned and is remade on export
+    const st = await lstat(join(layout.blobs, hex));
+    if (s.blob_size !== null && st.size !== s.blob_size) problems.push(`blob ${s.blob_digest}: ${st.size} bytes, its snapshot ${s.id} records ${s.blob_size}`);
+  }
+
+  const usedDirs = new Set(snaps.map((s) => s.fs_id ?? s.id));
+  for (const name of await readdir(layout.snapshots).catch(() => [] as string[])) {
+    const owner = OWNED.exec(name);
+    if (owner && isProcessAlive(Number(owner[1]))) continue; // a running build's work in progress
+    if ((SNAPSHOT_DIR.test(name) && usedDirs.has(name)) || name === 'empty') continue; // `empty`: the lower dir of base-less mounts
+    leftovers.push(`snapshots/${name}: no record refers to it`);
+  }
+  for (const name of await readdir(layout.ingest).catch(() => [] as string[])) {
+    const owner = /\.tmp-(\d+)-/.exec(name);
+    if (owner && isProcessAlive(Number(owner[1]))) continue;
+    leftovers.push(`content/ingest/${name}: an unfinished download or write`);
+  }
+  for (const name of await readdir(layout.run).catch(() => [] as string[])) {
+    if (name === 'executor') continue; // the OCI runtime's own state dir
+    const owner = OWNED.exec(name);
+    if (owner && isProcessAlive(Number(owner[1]))) continue;
+    leftovers.push(`run/${name}: the run dir of a process that is gone`);
+  }
+  return { problems, leftovers, counts: { snapshots: snaps.length, cacheRecords: cache.length, blobs: blobNames.size } };
+}
