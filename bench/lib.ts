@@ -1,7 +1,7 @@
 /** Small timing helpers for the benches: wall time of commands, medians, floors. */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, lstatSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function median(xs: number[]): number {
@@ -48,4 +48,35 @@ export function fmt(ms: number): string {
 
 export function row(name: string, value: number, floorName: string, floor: number): string {
   return `${name.padEnd(38)} ${fmt(value).padStart(10)}   floor (${floorName}) ${fmt(floor).padStart(9)}   ×${(value / floor).toFixed(1)}`;
+}
+
+/**
+ * A fresh journaled ext4 on a loop device, mounted at a new temp dir: file-heavy scenarios
+ * run there (the root file system here has no journal and slows down after mass deletes).
+ * Falls back to a plain temp dir when mounting is not possible.
+ */
+export function freshExt4(sizeMiB: number, tmp: string): { dir: string; cleanup(): void } {
+  const img = join(tmp, 'ext4.img');
+  const dir = join(tmp, 'ext4');
+  const ok =
+    spawnSync('truncate', ['-s', `${sizeMiB}M`, img]).status === 0 &&
+    spawnSync('mkfs.ext4', ['-q', '-F', '-O', 'has_journal', img]).status === 0 &&
+    spawnSync('mkdir', ['-p', dir]).status === 0 &&
+    spawnSync('mount', ['-o', 'loop', img, dir]).status === 0;
+  if (!ok) {
+    spawnSync('mkdir', ['-p', dir]);
+    return { dir, cleanup: () => {} };
+  }
+  return {
+    dir,
+    cleanup: () => {
+      spawnSync('umount', ['-l', dir]);
+    },
+  };
+}
+
+/** A Docker engine with BuildKit to compare against, when one answers (never required). */
+export function dockerAvailable(docker: string): boolean {
+  if (!process.env.DOCKER_HOST && !existsSync('/var/run/docker.sock')) return false;
+  return spawnSync(docker, ['version', '--format', '{{.Server.Version}}'], { stdio: 'ignore' }).status === 0;
 }

@@ -5,6 +5,10 @@
  *   scratch      FROM scratch + LABEL build      vs spawning /bin/true
  *   cached       fully cached rebuild (COPY of a 2,000-file context + RUN)
  *                                                vs sha256 of the context's bytes
+ *   cached 20k   the same with a 20,000-file context, on a fresh journaled ext4;
+ *                and docker build (BuildKit) of it when a Docker engine answers
+ *                (DOCKER=/usr/bin/docker DOCKER_HOST=unix:///... npm run bench)
+ *   parallel     4 independent stages each `RUN sleep 2`  vs the longest stage (2 s)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +16,7 @@ import { join } from 'node:path';
 import { kilnBin } from '../test/helpers/kiln.ts';
 import { withBusyboxRegistry } from '../test/helpers/busybox-image.ts';
 import { makeTempDir, removeAll } from '../src/util/fs.ts';
-import { hashTreeMs, median, row, timeCommand } from './lib.ts';
+import { dockerAvailable, freshExt4, hashTreeMs, median, row, timeCommand } from './lib.ts';
 
 const N = Number(process.env.BENCH_RUNS ?? 15);
 const state = await makeTempDir('kiln-bench-state-');
@@ -38,20 +42,49 @@ try {
   const scratchMs = median(timeCommand(kilnBin, ['build', '--progress=quiet', scratch], N, env));
   console.log(row('build: FROM scratch + LABEL', scratchMs, 'spawn /bin/true', trueMs));
 
-  const ctx = join(work, 'ctx');
-  for (let i = 0; i < 2000; i++) {
-    const d = join(ctx, `d${i % 50}`);
-    mkdirSync(d, { recursive: true });
-    writeFileSync(join(d, `f${i}.txt`), `file ${i}\n`.repeat(100 + (i % 300)));
+  const cachedRebuild = (root: string, dir: string, files: number, stateDir: string) => {
+    const ctx = join(root, dir);
+    for (let i = 0; i < files; i++) {
+      const d = join(ctx, `d${i % 50}`);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, `f${i}.txt`), `file ${i}\n`.repeat(100 + (i % 300)));
+    }
+    const lines = ['ARG BASE', 'FROM ${BASE}', 'WORKDIR /app', 'COPY . /app', 'RUN ls -R /app | wc -l > /count'];
+    for (let i = 0; i < 25; i++) lines.push(i % 2 ? `ENV V${i}=${i}` : `LABEL l${i}=${i}`);
+    writeFileSync(join(ctx, 'Dockerfile'), `${lines.join('\n')}\n`);
+    const args = ['build', '--progress=quiet', '--build-arg', `BASE=${reg.ref}`, ctx];
+    timeCommand(kilnBin, args, 1, { KILN_ROOT: stateDir }); // cold build fills the cache
+    const ms = median(timeCommand(kilnBin, args, N, { KILN_ROOT: stateDir }));
+    const floor = hashTreeMs(ctx);
+    console.log(row(`cached rebuild: 30 instr, ${files.toLocaleString('en')} files`, ms, `sha256 ${(floor.bytes / 2 ** 20).toFixed(1)} MiB`, floor.ms));
+    return { ctx, ms };
+  };
+  cachedRebuild(work, 'ctx', 2000, state);
+
+  const disk = freshExt4(4096, work);
+  try {
+    const big = cachedRebuild(disk.dir, 'ctx20k', 20_000, join(disk.dir, 'state'));
+    const docker = process.env.DOCKER ?? 'docker';
+    if (dockerAvailable(docker)) {
+      // The same base for BuildKit: the busybox image loaded into the engine.
+      const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+      spawnSync('skopeo', ['copy', '--dest-tls-verify=false', '--src-tls-verify=false', `docker://${reg.ref}`, 'docker-daemon:kiln-bench/busybox:latest', '--dest-daemon-host', host], { stdio: 'ignore' });
+      const dargs = ['build', '-q', '--network', 'host', '--build-arg', 'BASE=kiln-bench/busybox:latest', big.ctx];
+      const denv = { DOCKER_BUILDKIT: '1' };
+      timeCommand(docker, dargs, 1, denv);
+      const dms = median(timeCommand(docker, dargs, N, denv));
+      console.log(`${'  vs BuildKit (docker build, cached)'.padEnd(38)} ${(dms / 1000).toFixed(2).padStart(8)} s   kiln is ×${(dms / big.ms).toFixed(1)} faster`);
+    } else console.log('  (no Docker engine answered: BuildKit comparison skipped)');
+  } finally {
+    disk.cleanup();
   }
-  const lines = ['ARG BASE', 'FROM ${BASE}', 'WORKDIR /app', 'COPY . /app', 'RUN ls -R /app | wc -l > /count'];
-  for (let i = 0; i < 25; i++) lines.push(i % 2 ? `ENV V${i}=${i}` : `LABEL l${i}=${i}`);
-  writeFileSync(join(ctx, 'Dockerfile'), `${lines.join('\n')}\n`);
-  const args = ['build', '--progress=quiet', '--build-arg', `BASE=${reg.ref}`, ctx];
-  timeCommand(kilnBin, args, 1, env); // cold build fills the cache
-  const cached = median(timeCommand(kilnBin, args, N, env));
-  const floor = hashTreeMs(ctx);
-  console.log(row('cached rebuild: 30 instr, 2,000 files', cached, `sha256 ${(floor.bytes / 2 ** 20).toFixed(1)} MiB`, floor.ms));
+
+  const par = join(work, 'parallel');
+  mkdirSync(par);
+  const stages = [0, 1, 2, 3].map((i) => `FROM ${reg.ref} AS s${i}\nRUN sleep 2 && echo ${i} > /${i}`);
+  writeFileSync(join(par, 'Dockerfile'), `${stages.join('\n')}\nFROM scratch\n${[0, 1, 2, 3].map((i) => `COPY --from=s${i} /${i} /${i}`).join('\n')}\n`);
+  const parMs = median(timeCommand(kilnBin, ['build', '--progress=quiet', '--no-cache', par], Math.min(N, 5), env));
+  console.log(row('parallel: 4 stages x RUN sleep 2', parMs, 'longest stage', 2000));
 } finally {
   await reg.stop();
   await removeAll(work);

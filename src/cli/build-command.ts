@@ -1,5 +1,6 @@
 import { dirname, resolve, basename } from 'node:path';
 import { stat, readFile, writeFile } from 'node:fs/promises';
+import { diskOf, gcPolicies, loadConfig } from './config.ts';
 import { join } from 'node:path';
 import { makeTempDir } from '../util/fs.ts';
 import { loadSecrets } from './secrets.ts';
@@ -29,6 +30,8 @@ export interface BuildFlags {
   iidfile?: string;
   nocacheFilter?: unknown;
   secret?: unknown;
+  config?: string;
+  maxParallelism?: unknown;
   buildContext?: unknown;
 }
 
@@ -99,8 +102,16 @@ export async function buildRequestFromFlags(contextArg: string | undefined, f: B
     .flatMap((p) => p.split(','))
     .filter(Boolean)
     .map((p) => parsePlatform(p));
+  const cfg = await loadConfig(f.config);
+  const root = resolveStateDir(f.root, process.env, cfg.root);
+  const maxParallelism = f.maxParallelism !== undefined ? Number(f.maxParallelism) : (cfg['max-parallelism'] ?? 0);
+  if (!Number.isInteger(maxParallelism) || maxParallelism < 0) throw usageError(`invalid --max-parallelism "${f.maxParallelism}"`, 'a whole number; 0 means no limit');
+  let gc: BuildRequest['gc'];
+  if (cfg.gc?.enabled !== false) gc = gcPolicies(cfg, (await diskOf(root)).total);
   return {
-    root: resolveStateDir(f.root),
+    root,
+    maxParallelism,
+    gc,
     frontend: f.frontend ?? 'dockerfile.v0',
     locals,
     filename,
@@ -113,7 +124,7 @@ export async function buildRequestFromFlags(contextArg: string | undefined, f: B
     progress,
     network: network === 'none' ? 'none' : 'host',
     noCache: f.cache === false || opts['no-cache'] === '',
-    runtime: f.runtime,
+    runtime: f.runtime ?? cfg.runtime,
     opts,
     iidfile: f.iidfile,
     tempDirs,

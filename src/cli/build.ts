@@ -18,6 +18,9 @@ import type { ProgressSink } from '../progress/events.ts';
 import type { Frontend, FrontendResult } from '../frontend/api.ts';
 import type { ImageResolver } from '../source/image-resolver.ts';
 import type { BuildRequest } from './request.ts';
+import type { Store } from '../store/index.ts';
+import { otherProcesses, prune, type GcPolicy } from '../store/gc.ts';
+import { diskOf } from './config.ts';
 import { createFrontendContext } from './frontend-context.ts';
 import { imageOfRef, openRootfsView } from './result-image.ts';
 import { exporterFor } from './exporters.ts';
@@ -47,6 +50,19 @@ export async function runFrontend(req: BuildRequest, resolver: ImageResolver, pr
   return frontend.build(ctx);
 }
 
+/**
+ * GC after a build, by the config file's policies (BuildKit's defaults unless set). Skipped
+ * while another kiln process uses the state dir: what a running build uses is never removed.
+ */
+async function autoGc(store: Store, policies: GcPolicy[], progress: ProgressSink): Promise<void> {
+  if (otherProcesses(store.db).length) return;
+  const started = Date.now();
+  const r = await prune(store.db, store.layout, { policies, freeBytes: async () => (await diskOf(store.layout.root)).free });
+  if (r.records || r.cacheMounts || r.snapshots || r.blobs) {
+    progress.emit({ type: 'info', message: `gc: removed ${r.records} cache records, ${r.cacheMounts} cache mounts, ${r.snapshots} snapshots, ${r.blobs} blobs in ${Date.now() - started} ms`, time: Date.now() });
+  }
+}
+
 /** Runs one build: frontend → solve → exporters. The composition root of kiln's layers. */
 export async function runBuild(req: BuildRequest, progress: ProgressSink, signal: AbortSignal): Promise<BuildOutcome> {
   const exporters = req.outputs.map(exporterFor);
@@ -64,7 +80,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
         http: createHttpSource(),
         git: createGitSource(),
       }),
-      exec: createExecOp({ runtime: req.runtime, defaultNetwork: req.network, secrets: (id) => req.secrets.get(id) }),
+      exec: createExecOp({ runtime: req.runtime, maxParallelism: req.maxParallelism, defaultNetwork: req.network, secrets: (id) => req.secrets.get(id) }),
       file: createFileOp(),
       merge: createMergeOp(),
       diff: () => {
@@ -72,20 +88,25 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       },
     };
     const solved = await solve(result.definition, { store, ops, progress, signal, noCache: req.noCache });
-    const outcome: BuildOutcome = { ran: solved.ran.length, cached: solved.cached.length, exports: [] };
-    if (exporters.length === 0 && !req.iidfile && req.progress !== 'quiet') {
-      progress.emit({ type: 'warning', message: 'no output specified: the result stays in the build cache (use -o type=oci,dest=FILE or another output)', time: Date.now() });
+    const exportAll = async (): Promise<BuildOutcome> => {
+      const outcome: BuildOutcome = { ran: solved.ran.length, cached: solved.cached.length, exports: [] };
+      if (exporters.length === 0 && !req.iidfile && req.progress !== 'quiet') {
+        progress.emit({ type: 'warning', message: 'no output specified: the result stays in the build cache (use -o type=oci,dest=FILE or another output)', time: Date.now() });
+        return outcome;
+      }
+      const image = await imageOfRef(store, solved.ref, result.config, new Date(), (dir, dest, o) => pool.run('createLayerBlob', dir, dest, o));
+      outcome.imageId = buildImageBlobs(image).config.descriptor.digest;
+      for (const ex of exporters) {
+        const started = Date.now();
+        const r = await ex.export({ image, names: req.tags, openRootfs: () => openRootfsView(store, solved.ref) });
+        progress.emit({ type: 'info', message: `exported ${ex.kind}${r.dest ? ` to ${r.dest}` : ''}${r.manifestDigest ? ` (${r.manifestDigest})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)}s`, time: Date.now() });
+        outcome.exports.push(r);
+      }
+      if (req.iidfile && outcome.imageId) await writeFile(req.iidfile, outcome.imageId);
       return outcome;
-    }
-    const image = await imageOfRef(store, solved.ref, result.config, new Date(), (dir, dest, o) => pool.run('createLayerBlob', dir, dest, o));
-    outcome.imageId = buildImageBlobs(image).config.descriptor.digest;
-    for (const ex of exporters) {
-      const started = Date.now();
-      const r = await ex.export({ image, names: req.tags, openRootfs: () => openRootfsView(store, solved.ref) });
-      progress.emit({ type: 'info', message: `exported ${ex.kind}${r.dest ? ` to ${r.dest}` : ''}${r.manifestDigest ? ` (${r.manifestDigest})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)}s`, time: Date.now() });
-      outcome.exports.push(r);
-    }
-    if (req.iidfile && outcome.imageId) await writeFile(req.iidfile, outcome.imageId);
+    };
+    const outcome = await exportAll();
+    if (req.gc) await autoGc(store, req.gc, progress);
     return outcome;
   } finally {
     pool.close();

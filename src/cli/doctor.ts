@@ -94,8 +94,9 @@ async function checkStore(root: string): Promise<Check[]> {
 }
 
 /** Prints one line per check (with how to fix it); returns the exit code (0 when all pass). */
-export async function runDoctor(rootFlag?: string, opts: { store?: boolean } = {}): Promise<number> {
-  const root = resolveStateDir(rootFlag);
+export async function runDoctor(rootFlag?: string, opts: { store?: boolean; config?: string } = {}): Promise<number> {
+  const { loadConfig } = await import('./config.ts');
+  const root = resolveStateDir(rootFlag, process.env, (await loadConfig(opts.config)).root);
   const checks = [await checkRuntime(), await checkOverlay(), await checkPrivileges(), await checkStateDir(root), await checkDisk(root)];
   if (opts.store) checks.push(...(await checkStore(root)));
   for (const c of checks) {

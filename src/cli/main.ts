@@ -32,7 +32,9 @@ cli
   .option('--build-context <name=value>', 'A named context: NAME=DIR or NAME=docker-image://REF (repeatable)')
   .option('--local <name=dir>', 'A named local directory (buildctl style: context=., dockerfile=.)')
   .option('--opt <k=v>', 'A frontend option (buildctl style), e.g. build-arg:K=V, target=T')
-  .option('--root <dir>', 'State directory (default: $KILN_ROOT or /var/lib/kiln)')
+  .option('--max-parallelism <n>', 'RUN steps at once (default: no limit, as BuildKit; or the config file)')
+  .option('--root <dir>', 'State directory (default: $KILN_ROOT, the config file, or /var/lib/kiln)')
+  .option('--config <file>', 'Config file (default: $KILN_CONFIG or /etc/kiln/kiln.toml)')
   .example('kiln build -t app -o type=oci,dest=app.tar .')
   .action(async (context: string | undefined, flags: Record<string, unknown>) => {
     const { runBuildCommand } = await import('./run-build.ts');
@@ -65,6 +67,7 @@ cli
   .command('du', 'Show the disk usage of the state dir (layers, blobs, cache mounts)')
   .option('--verbose', 'List every record: size, sharing, last use')
   .option('--root <dir>', 'State directory')
+  .option('--config <file>', 'Config file (default: $KILN_CONFIG or /etc/kiln/kiln.toml)')
   .action(async (flags: { root?: string; verbose?: boolean }) => (await import('./store-commands.ts')).runDu(flags));
 
 cli
@@ -74,6 +77,7 @@ cli
   .option('--keep-storage <size>', 'Keep at most SIZE of the most recently used cache (e.g. 10GB)')
   .option('-f, --force', 'Do not ask (kiln never asks; accepted for docker compatibility)')
   .option('--root <dir>', 'State directory')
+  .option('--config <file>', 'Config file (default: $KILN_CONFIG or /etc/kiln/kiln.toml)')
   .action(async (flags: Record<string, unknown>) => (await import('./store-commands.ts')).runPrune(flags as never));
 
 cli
@@ -97,9 +101,10 @@ cli
   .command('doctor', 'Check that this machine can run builds')
   .option('--root <dir>', 'State directory to check')
   .option('--store', 'Also check the state dir: every record against its files, every blob against its digest')
-  .action(async (flags: { root?: string; store?: boolean }) => {
+  .option('--config <file>', 'Config file (default: $KILN_CONFIG or /etc/kiln/kiln.toml)')
+  .action(async (flags: { root?: string; store?: boolean; config?: string }) => {
     const { runDoctor } = await import('./doctor.ts');
-    process.exitCode = await runDoctor(flags.root, { store: flags.store });
+    process.exitCode = await runDoctor(flags.root, { store: flags.store, config: flags.config });
   });
 
 // cac shows a negated flag's implied default and our spelling of --no-cache-filter: tidy both.

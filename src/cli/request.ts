@@ -1,4 +1,5 @@
 import type { Platform } from '../llb/types.ts';
+import type { GcPolicy } from '../store/gc.ts';
 
 /** One output of a build (`-o type=oci,dest=out.tar`), attributes validated by the exporter. */
 export interface OutputSpec {
@@ -23,6 +24,10 @@ export interface BuildRequest {
   network: 'host' | 'none';
   noCache: boolean;
   runtime?: string;
+  /** RUN steps at once; 0: no limit (BuildKit's default). */
+  maxParallelism: number;
+  /** GC after the build (the config file's policies), or undefined when GC is off. */
+  gc?: GcPolicy[];
   opts: Record<string, string>;
   iidfile?: string;
   /** `--secret` values by id: in memory only. */

@@ -162,18 +162,23 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
     }
     const ident = stepIdent(ctx.name, md.locations?.[0]?.file);
     const reason = cacheable ? (opts.noCache ? 'the cache is off for this build (--no-cache)' : md.ignoreCache ? 'the cache is off for this step (--no-cache-filter)' : missReason(opts.store.steps.previous(ident, key)?.facts as KeyFacts | undefined, facts.get(digest)!)) : undefined;
-    opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'started', time: Date.now(), reason });
     try {
-      const out = await s.exec(inputs);
-      if (cacheable) {
-        out.forEach((ref, i) => {
-          if (ref.kind === 'snapshot') opts.store.cache.put(key, i, ref.id, ctx.name);
-        });
-        opts.store.steps.record(ident, key, facts.get(digest));
-      }
-      if (cacheable) ran.push(digest); // reading a local directory is not a step
-      opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'completed', time: Date.now() });
-      return out;
+      // The step counts as started when it may run (a free RUN slot), and ends once recorded.
+      const start = async () => {
+        if (signal.aborted) throw new KilnError('build canceled', { kind: 'canceled' });
+        opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'started', time: Date.now(), reason });
+        const out = await s.exec(inputs);
+        if (cacheable) {
+          out.forEach((ref, i) => {
+            if (ref.kind === 'snapshot') opts.store.cache.put(key, i, ref.id, ctx.name);
+          });
+          opts.store.steps.record(ident, key, facts.get(digest));
+        }
+        if (cacheable) ran.push(digest); // reading a local directory is not a step
+        opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'completed', time: Date.now() });
+        return out;
+      };
+      return await (s.slot ? s.slot(start) : start());
     } catch (err) {
       opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'error', time: Date.now(), error: errorMessage(err) });
       throw atStep(err, ctx.name, md);

@@ -46,6 +46,11 @@ export interface OpSolver {
   contentKey?(paths: string[]): Promise<string>;
   /** Whether results may be stored in (and read from) the cache. Default true. */
   cacheable?: boolean;
+  /**
+   * Runs `start` when this op may begin (e.g. when one of the limited RUN slots is free):
+   * the step is reported as started only then. Default: at once.
+   */
+  slot?<T>(start: () => Promise<T>): Promise<T>;
   exec(inputs: Ref[]): Promise<Ref[]>;
 }
 

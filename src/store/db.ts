@@ -43,6 +43,13 @@ CREATE TABLE IF NOT EXISTS leases (
   pid INTEGER NOT NULL,
   created_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS cache_mounts (
+  dir TEXT PRIMARY KEY,
+  id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_used INTEGER NOT NULL,
+  size INTEGER
+);
 CREATE TABLE IF NOT EXISTS step_history (
   ident TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -56,6 +63,8 @@ CREATE TABLE IF NOT EXISTS step_history (
 function migrate(db: DatabaseSync): void {
   const cols = (db.prepare('PRAGMA table_info(snapshots)').all() as { name: string }[]).map((c) => c.name);
   if (!cols.includes('fs_id')) db.exec('ALTER TABLE snapshots ADD COLUMN fs_id TEXT');
+  // Bytes of the snapshot's own layer dir, measured once (snapshots never change).
+  if (!cols.includes('size')) db.exec('ALTER TABLE snapshots ADD COLUMN size INTEGER');
 }
 
 export function openDb(path: string): Db {

@@ -5,22 +5,46 @@ import type { StateLayout } from './state-dir.ts';
 import { removeAll } from '../util/fs.ts';
 import { KilnError } from '../util/errors.ts';
 import { isProcessAlive } from '../util/process.ts';
+import { cacheMountSize, diskUsage, layerSize } from './usage.ts';
+
+/** What a policy may remove: build cache records, or RUN --mount=type=cache directories. */
+export type GcItemType = 'regular' | 'exec.cachemount';
+
+/**
+ * One GC rule, as BuildKit's gcpolicy: items (of `types`, default all) not used within
+ * `keepDurationMs` may go, least recently used first. With no space limit every such item
+ * goes; with limits, removal stops once the items in scope use at most `maxUsedBytes` and
+ * the disk has `minFreeBytes` free, and never brings them below `reservedBytes`.
+ */
+export interface GcPolicy {
+  types?: GcItemType[];
+  keepDurationMs?: number;
+  reservedBytes?: number;
+  maxUsedBytes?: number;
+  minFreeBytes?: number;
+}
 
 export interface PruneOptions {
-  /** Remove every cache record. */
+  /** Remove every cache record and cache mount. */
   all?: boolean;
-  /** Remove cache records not used for this many ms. */
-  olderThanMs?: number;
-  /** Then remove least recently used records until the rest fits (bytes). */
-  keepBytes?: number;
-  /** Sizes of snapshot layer dirs, for keepBytes (id → bytes). */
-  sizeOf?: (snapshotId: string) => Promise<number>;
+  /** Applied in order, each on what the previous ones left. */
+  policies?: GcPolicy[];
+  /** Free bytes on the state dir's file system (for minFreeBytes). */
+  freeBytes?: () => Promise<number>;
 }
 
 export interface PruneResult {
   records: number;
+  cacheMounts: number;
   snapshots: number;
   blobs: number;
+}
+
+interface Item {
+  type: GcItemType;
+  lastUsed: number;
+  size: number;
+  remove(): Promise<void>;
 }
 
 /** Other kiln processes that have this state dir open. */
@@ -29,29 +53,90 @@ export function otherProcesses(db: Db): number[] {
   return rows.map((r) => r.pid).filter((p) => p !== process.pid && isProcessAlive(p));
 }
 
+/** The removable items: cache records (sized by their own layer) and cache mounts. */
+async function gcItems(db: Db, layout: StateLayout, counts: PruneResult): Promise<Item[]> {
+  const items: Item[] = [];
+  const rows = db.prepare('SELECT c.key, c.output, c.last_used, s.id, s.fs_id, s.size FROM cache c LEFT JOIN snapshots s ON s.id = c.snapshot').all() as {
+    key: string;
+    output: number;
+    last_used: number;
+    id: string | null;
+    fs_id: string | null;
+    size: number | null;
+  }[];
+  const del = db.prepare('DELETE FROM cache WHERE key = ? AND output = ?');
+  for (const r of rows) {
+    const size = r.id ? await layerSize(db, layout, r.fs_id ?? r.id, r.fs_id ? undefined : r.size) : 0;
+    items.push({
+      type: 'regular',
+      lastUsed: r.last_used,
+      size,
+      remove: async () => {
+        counts.records += Number(del.run(r.key, r.output).changes);
+      },
+    });
+  }
+  const mounts = db.prepare('SELECT dir, last_used, size FROM cache_mounts').all() as { dir: string; last_used: number; size: number | null }[];
+  for (const m of mounts) {
+    items.push({
+      type: 'exec.cachemount',
+      lastUsed: m.last_used,
+      size: await cacheMountSize(db, layout, m.dir, m.size),
+      remove: async () => {
+        db.prepare('DELETE FROM cache_mounts WHERE dir = ?').run(m.dir);
+        await removeAll(join(layout.cacheMounts, m.dir));
+        counts.cacheMounts++;
+      },
+    });
+  }
+  return items;
+}
+
+async function applyPolicy(items: Item[], p: GcPolicy, freeBytes: () => Promise<number>): Promise<Item[]> {
+  const inScope = items.filter((i) => !p.types || p.types.includes(i.type));
+  let used = inScope.reduce((a, i) => a + i.size, 0);
+  let free = p.minFreeBytes !== undefined ? await freeBytes() : Infinity;
+  const limited = p.maxUsedBytes !== undefined || p.minFreeBytes !== undefined;
+  const over = () => (p.maxUsedBytes !== undefined && used > p.maxUsedBytes) || (p.minFreeBytes !== undefined && free < p.minFreeBytes);
+  const now = Date.now();
+  const candidates = inScope.filter((i) => p.keepDurationMs === undefined || now - i.lastUsed > p.keepDurationMs).sort((a, b) => a.lastUsed - b.lastUsed);
+  const removed = new Set<Item>();
+  for (const i of candidates) {
+    if (limited && !over()) break;
+    if (p.reservedBytes !== undefined && used - i.size < p.reservedBytes) break;
+    await i.remove();
+    removed.add(i);
+    used -= i.size;
+    free += i.size;
+  }
+  return items.filter((i) => !removed.has(i));
+}
+
 /**
- * Removes cache records (per the options), then every snapshot no remaining record reaches
- * (through parents and shared layer dirs) and every blob no remaining snapshot uses. Refuses
- * while another kiln process uses the state dir, so a running build never loses what it uses.
- * Records go first and files last: a crash midway leaves only unreferenced files.
+ * Removes cache records and cache mounts (everything with `all`, else per the policies),
+ * then every snapshot no remaining record reaches (through parents and shared layer dirs),
+ * every blob no remaining snapshot uses and every layer dir no record names. Refuses
+ * while another kiln process uses the state dir, so a running build never loses what it
+ * uses. Records go first and files last: a crash midway leaves only unreferenced files.
  */
 export async function prune(db: Db, layout: StateLayout, opts: PruneOptions): Promise<PruneResult> {
   const others = otherProcesses(db);
   if (others.length) {
     throw new KilnError(`${others.length} other kiln process(es) use this state dir (pid ${others.join(', ')}); prune when they are done`, { kind: 'runtime' });
   }
-  let records = 0;
-  if (opts.all) records += Number(db.prepare('DELETE FROM cache').run().changes);
-  if (opts.olderThanMs !== undefined) records += Number(db.prepare('DELETE FROM cache WHERE last_used < ?').run(Date.now() - opts.olderThanMs).changes);
-  if (opts.keepBytes !== undefined && opts.sizeOf) {
-    const rows = db.prepare('SELECT key, output, snapshot FROM cache ORDER BY last_used DESC').all() as { key: string; output: number; snapshot: string | null }[];
-    let total = 0;
-    for (const r of rows) {
-      total += r.snapshot ? await opts.sizeOf(r.snapshot) : 0;
-      if (total > opts.keepBytes) records += Number(db.prepare('DELETE FROM cache WHERE key = ? AND output = ?').run(r.key, r.output).changes);
-    }
+  const counts: PruneResult = { records: 0, cacheMounts: 0, snapshots: 0, blobs: 0 };
+  let items = await gcItems(db, layout, counts);
+  if (opts.all) {
+    for (const i of items) await i.remove();
+    items = [];
   }
-  // Mark: snapshots reachable from the remaining records.
+  for (const p of opts.policies ?? []) items = await applyPolicy(items, p, opts.freeBytes ?? (async () => Infinity));
+  await sweep(db, layout, counts);
+  return counts;
+}
+
+/** Mark and sweep: snapshots, blobs and layer dirs that no remaining cache record reaches. */
+async function sweep(db: Db, layout: StateLayout, counts: PruneResult): Promise<void> {
   const snaps = db.prepare('SELECT id, parent, fs_id, blob_digest FROM snapshots').all() as { id: string; parent: string | null; fs_id: string | null; blob_digest: string | null }[];
   const byId = new Map(snaps.map((s) => [s.id, s]));
   const live = new Set<string>();
@@ -63,8 +148,8 @@ export async function prune(db: Db, layout: StateLayout, opts: PruneOptions): Pr
       id = s?.parent ?? null;
     }
   };
+  // Layers pulled from images stay while a kept snapshot builds on them (marked here).
   for (const r of db.prepare('SELECT snapshot FROM cache').all() as { snapshot: string | null }[]) mark(r.snapshot);
-  // Layers pulled from images stay while a kept snapshot builds on them (marked above).
   const dead = snaps.filter((s) => !live.has(s.id));
   db.exec('BEGIN IMMEDIATE');
   try {
@@ -75,6 +160,7 @@ export async function prune(db: Db, layout: StateLayout, opts: PruneOptions): Pr
     db.exec('ROLLBACK');
     throw err;
   }
+  counts.snapshots += dead.length;
   for (const s of dead) if (!s.fs_id) await removeAll(join(layout.snapshots, s.id));
   // Layer dirs no record names: a crash between moving a snapshot into place and recording it.
   const named = new Set(snaps.filter((s) => live.has(s.id)).map((s) => s.fs_id ?? s.id));
@@ -82,11 +168,19 @@ export async function prune(db: Db, layout: StateLayout, opts: PruneOptions): Pr
     if (/^[0-9a-f]{12}$/.test(name) && !named.has(name)) await removeAll(join(layout.snapshots, name));
   }
   const keepBlobs = new Set(snaps.filter((s) => live.has(s.id) && s.blob_digest).map((s) => s.blob_digest!.slice('sha256:'.length)));
-  let blobs = 0;
   for (const name of await readdir(layout.blobs).catch(() => [] as string[])) {
-    if (keepBlobs.has(name)) continue;
+    if (keepBlobs.has(name) || !/^[0-9a-f]{64}$/.test(name)) continue;
     await removeAll(join(layout.blobs, name));
-    blobs++;
+    counts.blobs++;
   }
-  return { records, snapshots: dead.length, blobs };
+  // Cache mount dirs without a record (made before kiln recorded them, or a crash).
+  const mounts = new Set((db.prepare('SELECT dir FROM cache_mounts').all() as { dir: string }[]).map((m) => m.dir));
+  for (const name of await readdir(layout.cacheMounts).catch(() => [] as string[])) {
+    if (/^[0-9a-f]{32}$/.test(name) && !mounts.has(name)) await removeAll(join(layout.cacheMounts, name));
+  }
+}
+
+/** Total bytes the state dir uses (layers, blobs, cache mounts), from remembered sizes. */
+export async function usedBytes(db: Db, layout: StateLayout): Promise<number> {
+  return (await diskUsage(db, layout)).reduce((a, r) => a + r.size, 0);
 }

@@ -7,6 +7,7 @@ import { stateLayout, type StateLayout } from './state-dir.ts';
 import { openStepHistory, type StepHistory } from './step-history.ts';
 import { recoverStateDir } from './recover.ts';
 import { openLeases, type Leases } from './leases.ts';
+import { openCacheMounts, type CacheMounts } from './cache-mounts.ts';
 
 /** Everything under one state dir, opened once per process. */
 export interface Store {
@@ -17,6 +18,7 @@ export interface Store {
   cache: CacheRecords;
   steps: StepHistory;
   leases: Leases;
+  cacheMounts: CacheMounts;
   close(): void;
 }
 
@@ -35,6 +37,7 @@ export async function openStore(root: string): Promise<Store> {
     cache: openCacheRecords(db),
     steps: openStepHistory(db),
     leases: openLeases(db),
+    cacheMounts: openCacheMounts(db),
     close: () => {
       db.prepare('DELETE FROM procs WHERE pid = ?').run(process.pid);
       db.close();
@@ -43,5 +46,5 @@ export async function openStore(root: string): Promise<Store> {
 }
 
 export { resolveStateDir, stateLayout } from './state-dir.ts';
-export type { ContentStore, SnapshotStore, CacheRecords, StateLayout, StepHistory };
+export type { ContentStore, SnapshotStore, CacheRecords, StateLayout, StepHistory, CacheMounts };
 export type { SnapshotRecord, ActiveSnapshot } from './snapshots.ts';

@@ -2,12 +2,13 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * Where kiln keeps its state: `--root`, else `KILN_ROOT`, else `/var/lib/kiln` as root,
- * else `$XDG_DATA_HOME/kiln` (default `~/.local/share/kiln`).
+ * Where kiln keeps its state: `--root`, else `KILN_ROOT`, else `root` of the config file,
+ * else `/var/lib/kiln` as root, else `$XDG_DATA_HOME/kiln` (default `~/.local/share/kiln`).
  */
-export function resolveStateDir(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveStateDir(flag?: string, env: NodeJS.ProcessEnv = process.env, configRoot?: string): string {
   if (flag) return flag;
   if (env.KILN_ROOT) return env.KILN_ROOT;
+  if (configRoot) return configRoot;
   if (typeof process.getuid === 'function' && process.getuid() === 0) return '/var/lib/kiln';
   const xdg = env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share');
   return join(xdg, 'kiln');

@@ -17,7 +17,7 @@ export async function treeSize(path: string, seen = new Set<string>()): Promise<
 }
 
 export interface UsageRecord {
-  kind: 'layer' | 'blob';
+  kind: 'layer' | 'blob' | 'cachemount';
   id: string;
   size: number;
   lastUsed?: number;
@@ -26,9 +26,27 @@ export interface UsageRecord {
   description?: string;
 }
 
-/** Usage by kind (`kiln du`): snapshot layers, content blobs. Read-only. */
+/** A snapshot layer's size: measured once, then read from its record (layers never change). */
+export async function layerSize(db: Db, layout: StateLayout, id: string, known?: number | null): Promise<number> {
+  if (known !== undefined && known !== null) return known;
+  const row = db.prepare('SELECT size FROM snapshots WHERE id = ?').get(id) as { size: number | null } | undefined;
+  if (row?.size !== undefined && row.size !== null) return row.size;
+  const size = await treeSize(join(layout.snapshots, id));
+  db.prepare('UPDATE snapshots SET size = ? WHERE id = ?').run(size, id);
+  return size;
+}
+
+/** A cache mount's size: measured when unknown (after each use), then remembered. */
+export async function cacheMountSize(db: Db, layout: StateLayout, dir: string, known: number | null): Promise<number> {
+  if (known !== null) return known;
+  const size = await treeSize(join(layout.cacheMounts, dir));
+  db.prepare('UPDATE cache_mounts SET size = ? WHERE dir = ?').run(size, dir);
+  return size;
+}
+
+/** Usage by kind (`kiln du`, GC): snapshot layers, content blobs, cache mounts. */
 export async function diskUsage(db: Db, layout: StateLayout): Promise<UsageRecord[]> {
-  const rows = db.prepare('SELECT id, fs_id, last_used FROM snapshots').all() as { id: string; fs_id: string | null; last_used: number }[];
+  const rows = db.prepare('SELECT id, fs_id, last_used, size FROM snapshots').all() as { id: string; fs_id: string | null; last_used: number; size: number | null }[];
   const desc = new Map<string, string>();
   for (const r of db.prepare('SELECT snapshot, description FROM cache').all() as { snapshot: string | null; description: string | null }[]) {
     if (r.snapshot && r.description) desc.set(r.snapshot, r.description);
@@ -38,10 +56,15 @@ export async function diskUsage(db: Db, layout: StateLayout): Promise<UsageRecor
   const out: UsageRecord[] = [];
   for (const r of rows) {
     if (r.fs_id) continue;
-    out.push({ kind: 'layer', id: r.id, size: await treeSize(join(layout.snapshots, r.id)), lastUsed: r.last_used, shared: sharing.get(r.id) ?? 1, description: desc.get(r.id) });
+    out.push({ kind: 'layer', id: r.id, size: await layerSize(db, layout, r.id, r.size), lastUsed: r.last_used, shared: sharing.get(r.id) ?? 1, description: desc.get(r.id) });
   }
   for (const name of await readdir(layout.blobs).catch(() => [] as string[])) {
-    out.push({ kind: 'blob', id: `sha256:${name}`, size: (await lstat(join(layout.blobs, name))).size, shared: 1 });
+    const st = await lstat(join(layout.blobs, name)).catch(() => undefined);
+    if (st) out.push({ kind: 'blob', id: `sha256:${name}`, size: st.size, shared: 1 });
+  }
+  const mounts = db.prepare('SELECT dir, id, last_used, size FROM cache_mounts').all() as { dir: string; id: string; last_used: number; size: number | null }[];
+  for (const m of mounts) {
+    out.push({ kind: 'cachemount', id: m.dir, size: await cacheMountSize(db, layout, m.dir, m.size), lastUsed: m.last_used, shared: 1, description: `cache mount id=${m.id}` });
   }
   return out;
 }

@@ -36,7 +36,7 @@ describe('store management', () => {
   test('prune of recent cache keeps everything; the next build is fully cached', async () => {
     const p = await runKiln(['prune', '--filter', 'until=24h'], { root: state.root });
     expect(p.code).toBe(0);
-    expect(p.stdout).toContain('removed 0 cache records, 0 snapshots');
+    expect(p.stdout).toContain('removed 0 cache records, 0 cache mounts, 0 snapshots');
     expect(ran((await build()).stderr)).toBe(0);
   });
 

@@ -94,7 +94,9 @@ export async function prepareMounts(
         out.push({ destination: m.dest, type: 'bind', source: file, readonly: true });
       } else if (m.type === 'cache') {
         const c = m.cache!;
-        const dir = join(store.layout.cacheMounts, createHash('sha256').update(c.id).digest('hex').slice(0, 32));
+        const dirName = createHash('sha256').update(c.id).digest('hex').slice(0, 32);
+        const dir = join(store.layout.cacheMounts, dirName);
+        store.cacheMounts.touch(dirName, c.id);
         let unlock: (() => void) | undefined;
         if (c.sharing === 'locked') unlock = await lockCache(store, c.id);
         else if (c.sharing === 'private') unlock = tryLockCache(store, c.id);

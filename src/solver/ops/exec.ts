@@ -10,7 +10,7 @@ import { prepareMounts, type SecretSource } from './exec-mounts.ts';
 
 export interface ExecOpConfig {
   runtime?: string;
-  /** How many RUN steps may run at once. */
+  /** How many RUN steps may run at once; 0 or unset: no limit. */
   maxParallelism?: number;
   /** Network mode used for `sandbox` (the default network): 'host' like BuildKit's host-network worker. */
   defaultNetwork?: 'host' | 'none';
@@ -23,7 +23,7 @@ export interface ExecOpConfig {
  * in the OCI runtime, and the upper dir committed as the new snapshot on success.
  */
 export function createExecOp(config: ExecOpConfig = {}): OpResolver {
-  const limiter: Limiter = createLimiter(config.maxParallelism ?? 4);
+  const limiter: Limiter = createLimiter(config.maxParallelism || Infinity);
   return function execOp(ctx: OpContext) {
     const body = ctx.op.op as ExecOp;
     return {
@@ -33,7 +33,8 @@ export function createExecOp(config: ExecOpConfig = {}): OpResolver {
         const mounts = body.mounts.map((m) => (m.cache ? { ...m, cache: { ...m.cache, id: '' } } : m));
         return { ...body, meta, mounts };
       },
-      exec: (inputs: Ref[]) => limiter.run(() => runExec(ctx, body, inputs, config)),
+      slot: (start) => limiter.run(start),
+      exec: (inputs: Ref[]) => runExec(ctx, body, inputs, config),
     };
   };
 }

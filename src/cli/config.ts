@@ -1,0 +1,152 @@
+import { readFile, statfs } from 'node:fs/promises';
+import { homedir, availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import * as v from 'valibot';
+import { KilnError } from '../util/errors.ts';
+import { parseDuration, parseSize } from '../util/units.ts';
+import type { GcItemType, GcPolicy } from '../store/gc.ts';
+import { suggest } from '../frontend/dockerfile/instructions/suggest.ts';
+
+/**
+ * kiln's config file (TOML), the counterpart of buildkitd.toml:
+ *
+ *   root = "/var/lib/kiln"          # state dir (--root and KILN_ROOT win)
+ *   max-parallelism = 4             # RUN steps at once (--max-parallelism wins)
+ *   runtime = "runc"                # or "crun" (--runtime wins)
+ *   [gc]
+ *   enabled = true                  # GC after every build
+ *   reserved-space = "10GB"         # defaults as BuildKit: 10% of the disk, at most 10GB
+ *   max-used-space = "100GB"        # 80% of the disk, at most 100GB
+ *   min-free-space = "20%"          # 20% of the disk
+ *   [[gc.policy]]                   # replaces the default policies (BuildKit's, see below)
+ *   keep-duration = "48h"
+ *   filters = ["type==exec.cachemount"]
+ *   max-used-space = "512MB"
+ *
+ * Found at `--config FILE`, else `$KILN_CONFIG`, else `/etc/kiln/kiln.toml` (root) or
+ * `$XDG_CONFIG_HOME/kiln/kiln.toml`; a missing default file means all defaults.
+ */
+const Space = v.union([v.string(), v.pipe(v.number(), v.integer(), v.minValue(0))]);
+const PolicySchema = v.strictObject({
+  'keep-duration': v.optional(v.union([v.string(), v.pipe(v.number(), v.minValue(0))])),
+  filters: v.optional(v.array(v.string())),
+  all: v.optional(v.boolean()),
+  'reserved-space': v.optional(Space),
+  'max-used-space': v.optional(Space),
+  'min-free-space': v.optional(Space),
+});
+const ConfigSchema = v.strictObject({
+  root: v.optional(v.string()),
+  'max-parallelism': v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  runtime: v.optional(v.picklist(['runc', 'crun'])),
+  gc: v.optional(
+    v.strictObject({
+      enabled: v.optional(v.boolean()),
+      'reserved-space': v.optional(Space),
+      'max-used-space': v.optional(Space),
+      'min-free-space': v.optional(Space),
+      policy: v.optional(v.array(PolicySchema)),
+    }),
+  ),
+});
+export type KilnConfig = v.InferOutput<typeof ConfigSchema>;
+type PolicyConfig = v.InferOutput<typeof PolicySchema>;
+
+const KEYS = ['root', 'max-parallelism', 'runtime', 'gc', 'enabled', 'reserved-space', 'max-used-space', 'min-free-space', 'policy', 'keep-duration', 'filters', 'all'];
+
+export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (process.getuid?.() === 0) return '/etc/kiln/kiln.toml';
+  return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'kiln', 'kiln.toml');
+}
+
+/** Reads and checks the config file; errors name the file and the key. */
+export async function loadConfig(flag?: string, env: NodeJS.ProcessEnv = process.env): Promise<KilnConfig> {
+  const path = flag ?? env.KILN_CONFIG ?? defaultConfigPath(env);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !flag && !env.KILN_CONFIG) return {};
+    throw new KilnError(`cannot read config file ${path}: ${(err as Error).message}`, { kind: 'usage' });
+  }
+  let raw: unknown;
+  try {
+    raw = parseToml(text);
+  } catch (err) {
+    throw new KilnError(`${path}: ${(err as Error).message.split('\n')[0]}`, { kind: 'usage' });
+  }
+  const r = v.safeParse(ConfigSchema, raw);
+  if (!r.success) {
+    const issue = r.issues[0];
+    const where = v.getDotPath(issue) ?? '';
+    const key = where.split('.').pop() ?? '';
+    const near = issue.kind === 'schema' && issue.type === 'strict_object' ? suggest(key, KEYS, true) : undefined;
+    throw new KilnError(`${path}: ${where ? `${where}: ` : ''}${issue.message}${near ? ` (did you mean ${near}?)` : ''}`, { kind: 'usage' });
+  }
+  return r.output;
+}
+
+/** `"20%"` of the disk, `"10GB"`, or a number of bytes. */
+function spaceBytes(s: string | number | undefined, diskBytes: number): number | undefined {
+  if (s === undefined) return undefined;
+  if (typeof s === 'number') return s;
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(s.trim());
+  return pct ? Math.round((Number(pct[1]) / 100) * diskBytes) : parseSize(s);
+}
+
+function durationMs(d: string | number | undefined): number | undefined {
+  if (d === undefined) return undefined;
+  return typeof d === 'number' ? d * 1000 : parseDuration(d);
+}
+
+function filterTypes(filters: string[] | undefined): GcItemType[] | undefined {
+  if (!filters?.length) return undefined;
+  return filters.map((f) => {
+    const m = /^type==(.+)$/.exec(f.trim());
+    if (m?.[1] === 'exec.cachemount' || m?.[1] === 'regular') return m[1];
+    throw new KilnError(`gc policy filter "${f}": kiln knows type==exec.cachemount and type==regular`, { kind: 'usage' });
+  });
+}
+
+/**
+ * The GC policies for a disk of `diskBytes`: the configured ones, else BuildKit's defaults
+ * (DefaultGCPolicy): cache mounts unused for 48h beyond 512MB; anything unused for 60 days;
+ * then least recently used until under the cap. (BuildKit's first rule also covers local
+ * and git sources; kiln keeps neither outside the build cache.)
+ */
+export function gcPolicies(cfg: KilnConfig, diskBytes: number): GcPolicy[] {
+  const gc = cfg.gc ?? {};
+  const reserved = spaceBytes(gc['reserved-space'], diskBytes) ?? Math.min(0.1 * diskBytes, 10e9);
+  const maxUsed = spaceBytes(gc['max-used-space'], diskBytes) ?? Math.min(0.8 * diskBytes, 100e9);
+  const minFree = spaceBytes(gc['min-free-space'], diskBytes) ?? 0.2 * diskBytes;
+  if (gc.policy?.length) {
+    return gc.policy.map((p: PolicyConfig) => ({
+      types: filterTypes(p.filters),
+      keepDurationMs: durationMs(p['keep-duration']),
+      reservedBytes: spaceBytes(p['reserved-space'], diskBytes),
+      maxUsedBytes: spaceBytes(p['max-used-space'], diskBytes),
+      minFreeBytes: spaceBytes(p['min-free-space'], diskBytes),
+    }));
+  }
+  const caps = { reservedBytes: reserved, maxUsedBytes: maxUsed, minFreeBytes: minFree };
+  return [
+    { types: ['exec.cachemount'], keepDurationMs: 48 * 3.6e6, maxUsedBytes: 512e6 },
+    { keepDurationMs: 60 * 8.64e7, ...caps },
+    { ...caps },
+  ];
+}
+
+/** Size and free bytes of the file system holding `dir` (or, before it exists, its nearest ancestor). */
+export async function diskOf(dir: string): Promise<{ total: number; free: number }> {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    const s = await statfs(d).catch(() => undefined);
+    if (s) return { total: s.blocks * s.bsize, free: s.bavail * s.bsize };
+    if (d === dirname(d)) return { total: 0, free: 0 };
+  }
+}
+
+/** The default RUN parallelism: BuildKit has no limit by default; kiln uses the CPU count, at least 4. */
+export function defaultMaxParallelism(): number {
+  return Math.max(4, availableParallelism());
+}
