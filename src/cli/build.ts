@@ -27,6 +27,7 @@ import { exporterFor } from './exporters.ts';
 import { buildImageBlobs } from '../exporter/index.ts';
 import type { ExportResult } from '../exporter/types.ts';
 import { createWorkerPool } from '../solver/worker-pool.ts';
+import { memoChecksum, prefetchContext } from './context-prefetch.ts';
 
 export interface BuildOutcome {
   ran: number;
@@ -68,6 +69,8 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
   const exporters = req.outputs.map(exporterFor);
   const store = await openStoreAfterCrash(req.root, req.runtime);
   const pool = createWorkerPool();
+  const checksum = memoChecksum((dir, filter) => pool.run('checksumTree', dir, filter));
+  void prefetchContext(req, checksum, store.layout.contextIndex); // on a worker, while the frontend runs
   try {
     const registry = createRegistryClient({});
     const resolver = createImageResolver(registry);
@@ -75,7 +78,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     const ops: OpResolvers = {
       source: createSourceOp({
         'docker-image': createImageSource(resolver, hostPlatform()),
-        local: createLocalSource(req.locals, (dir, filter) => pool.run('checksumTree', dir, filter)),
+        local: createLocalSource(req.locals, checksum, store.layout.contextIndex),
         https: createHttpSource(),
         http: createHttpSource(),
         git: createGitSource(),

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { readFile, readlink } from 'node:fs/promises';
+import { isRacy, openContextIndex, statKey } from './context-index.ts';
 import { createHash } from 'node:crypto';
 import { KilnError } from '../util/errors.ts';
 import type { Digest } from '../util/digest.ts';
@@ -11,6 +12,8 @@ export interface ChecksumFilter {
   excludePatterns?: string[];
   /** The tree's path inside the context (for matching), '' for the context root. */
   prefix?: string;
+  /** The context's metadata index file (see context-index.ts): only changed files are read. */
+  indexFile?: string;
 }
 
 /** A predicate for checksumTree from .dockerignore patterns (true = leave out). */
@@ -23,51 +26,75 @@ export function excludeFilter(f: ChecksumFilter = {}): (rel: string, isDir: bool
 }
 
 /**
- * A content checksum of a directory tree: paths, types, permission bits, owners are
- * ignored (context files become root's), sizes, file contents and link targets. mtimes do
- * not count, so touching a file changes nothing. Paths the filter excludes do not count
- * (an excluded directory drops everything under it).
+ * A content checksum of a directory tree: paths, types, permission bits, sizes, file
+ * contents and link targets count; owners (context files become root's) and mtimes do not,
+ * so touching a file changes nothing. Paths the filter excludes do not count (an excluded
+ * directory drops everything under it). Built as a Merkle tree: a directory's digest
+ * covers its files' part and each subdirectory's digest, so with a metadata index
+ * (context-index.ts) an unchanged directory costs one readdir and its entries' lstat.
  */
 export async function checksumTree(root: string, filter: ChecksumFilter = {}): Promise<Digest> {
   const exclude = excludeFilter(filter);
-  const h = createHash('sha256');
-  const walk = async (rel: string): Promise<void> => {
-    const dir = join(root, rel);
+  const index = filter.indexFile ? openContextIndex(filter.indexFile) : undefined;
+  const pre = filter.prefix ? `${filter.prefix.replace(/^\/+|\/+$/g, '')}/` : '';
+  const now = Date.now();
+  const walk = async (rel: string): Promise<string> => {
+    const dir = rel ? `${root}/${rel}` : root;
     let names: string[];
     try {
-      names = await readdir(dir);
+      names = readdirSync(dir);
     } catch (err) {
       throw new KilnError(`cannot read ${rel || '.'} in the build context: ${(err as Error).message}`, { kind: 'input' });
     }
     names.sort();
-    // Stat and hash the entries of a directory concurrently; feed the hash in name order.
-    const infos = await mapLimit(names, 32, async (name) => {
+    // Stat synchronously (cheap, and this runs on a worker thread).
+    const entries: { name: string; r: string; abs: string; st: Stats }[] = [];
+    let sig = '';
+    let racy = false;
+    for (const name of names) {
       const r = rel ? `${rel}/${name}` : name;
-      const abs = join(root, r);
-      const st = await lstat(abs);
-      const sum = st.isFile() && !exclude(r, false) ? await fileDigest(abs, r, st.size) : '';
-      return { name, r, abs, st, sum };
-    });
-    for (const { r, abs, st, sum } of infos) {
+      const abs = `${dir}/${name}`;
+      const st = lstatSync(abs);
       if (exclude(r, st.isDirectory())) continue;
-      const mode = (st.mode & 0o7777).toString(8);
-      if (st.isDirectory()) {
-        h.update(`d ${r} ${mode}\0`);
-        await walk(r);
-      } else if (st.isSymbolicLink()) {
-        h.update(`l ${r} ${await readlink(abs)}\0`);
-      } else if (st.isFile()) {
-        h.update(`f ${r} ${mode} ${st.size} ${sum}\0`);
-      } else {
-        throw new KilnError(`the build context holds ${r}, which is not a regular file, directory or symlink`, {
-          kind: 'input',
-          hint: 'remove it or list it in .dockerignore',
-        });
+      if (!st.isDirectory() && !st.isFile() && !st.isSymbolicLink()) {
+        throw new KilnError(`the build context holds ${r}, which is not a regular file, directory or symlink`, { kind: 'input', hint: 'remove it or list it in .dockerignore' });
+      }
+      entries.push({ name, r, abs, st });
+      if (!st.isDirectory()) {
+        sig += `${name}\0${st.mode}:${statKey(st)}\0`;
+        racy ||= isRacy(st, now);
       }
     }
+    const key = rel ? pre + rel : pre.slice(0, -1); // the directory's path in the context
+    const signature = index ? createHash('sha256').update(sig).digest('hex') : '';
+    let part = index?.dirPart(key, signature);
+    if (part === undefined) part = await filesPart(entries, key);
+    index?.rememberDir(key, signature, part, racy);
+    let text = `files ${part}\0`;
+    for (const e of entries) {
+      if (e.st.isDirectory()) text += `d ${e.name} ${(e.st.mode & 0o7777).toString(8)} ${await walk(e.r)}\0`;
+    }
+    return createHash('sha256').update(text).digest('hex');
   };
-  await walk('');
-  return `sha256:${h.digest('hex')}`;
+  /** The files and symlinks of one directory, hashed (or looked up in the index) concurrently. */
+  const filesPart = async (entries: { name: string; r: string; abs: string; st: Stats }[], key: string): Promise<string> => {
+    const files = entries.filter((e) => !e.st.isDirectory());
+    const sums = await mapLimit(files, 32, async (e) => {
+      if (e.st.isSymbolicLink()) return `l ${e.name} ${await readlink(e.abs)}`;
+      const k = key ? `${key}/${e.name}` : e.name;
+      let sum = index?.file(k, e.st);
+      if (sum === undefined) {
+        sum = await fileDigest(e.abs, e.r, e.st.size);
+        index?.rememberFile(k, e.st, sum);
+      }
+      return `f ${e.name} ${(e.st.mode & 0o7777).toString(8)} ${e.st.size} ${sum}`;
+    });
+    index?.dirFiles(key, files.map((e) => e.name));
+    return createHash('sha256').update(sums.join('\0')).digest('hex');
+  };
+  const digest = await walk('');
+  index?.save();
+  return `sha256:${digest}`;
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {

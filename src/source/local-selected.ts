@@ -43,6 +43,7 @@ export async function checksumSelected(
   patterns: string[],
   excludePatterns: string[] = [],
   tree: (dir: string, filter?: ChecksumFilter) => Promise<string> = checksumTree,
+  indexFile?: string,
 ): Promise<Digest> {
   const h = createHash('sha256');
   const excluded = excludeFilter({ excludePatterns });
@@ -56,7 +57,7 @@ export async function checksumSelected(
       }
       const st = await lstat(abs).catch(() => undefined);
       if (!st) h.update(`missing ${rel}\0`);
-      else if (st.isDirectory()) h.update(`dir ${rel} ${(st.mode & 0o7777).toString(8)} ${await tree(abs, { excludePatterns, prefix: rel })}\0`);
+      else if (st.isDirectory()) h.update(`dir ${rel} ${(st.mode & 0o7777).toString(8)} ${await tree(abs, { excludePatterns, prefix: rel, indexFile })}\0`);
       else if (st.isSymbolicLink()) {
         const target = await readlink(abs);
         // COPY follows a top-level symlink: what it points to is what gets copied.

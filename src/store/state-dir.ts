@@ -23,6 +23,8 @@ export function stateLayout(root: string) {
     snapshots: join(root, 'snapshots'),
     cacheMounts: join(root, 'mounts', 'cache'),
     run: join(root, 'run'),
+    /** Metadata indexes of build contexts (a cache: deleting it only costs hashing). */
+    contextIndex: join(root, 'contexts'),
     db: join(root, 'kiln.db'),
   };
 }
