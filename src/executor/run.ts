@@ -4,10 +4,10 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, stat } from 'node:fs/promises';
+import { access, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import { KilnError } from '../util/errors.ts';
-import { removeAll, writeFileAtomic } from '../util/fs.ts';
+import { removeAll } from '../util/fs.ts';
 import { DEFAULT_HOSTNAME, hostsFileContent, readHostResolvConf, resolvConfContent } from './etc-files.ts';
 import { mkdirAllOwned, resolveInRoot } from './root-path.ts';
 import { findRuntime, readRuntimeErrors, runtimeCommand, type Runtime } from './runtime.ts';
@@ -79,8 +79,9 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
 
     const hostsFile = join(bundle, 'hosts');
     const resolvConf = join(bundle, 'resolv.conf');
-    await writeFileAtomic(hostsFile, hostsFileContent(opts.hostname || DEFAULT_HOSTNAME, opts.extraHosts));
-    await writeFileAtomic(resolvConf, resolvConfContent(await readHostResolvConf(), opts.network));
+    // The bundle lives only as long as this container: no fsync, no temp-and-rename.
+    await writeFile(hostsFile, hostsFileContent(opts.hostname || DEFAULT_HOSTNAME, opts.extraHosts));
+    await writeFile(resolvConf, resolvConfContent(await readHostResolvConf(), opts.network));
     const mounts = opts.mounts ?? [];
     const spec = generateSpec({
       id,
@@ -96,13 +97,15 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
       mounts,
       cgroupNamespace: await cgroupV2(),
     });
-    await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
+    await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
     cleanStubs = await recordMountStubs(rootfs, ['/etc/resolv.conf', '/etc/hosts', ...mounts.map((m) => m.destination)]);
     if (opts.signal?.aborted) throw canceled();
 
     started = true;
     const logFile = join(bundle, 'runtime.log');
     const { code, aborted, stderrTail, outputError } = await spawnRun(rt, stateDir, bundle, id, logFile, opts);
+    // `run` (without --keep) deletes the container when its process exits: nothing to clean up.
+    if (code >= 0 && !aborted) started = false;
     if (outputError !== undefined) throw outputError;
     if (aborted) throw canceled();
     const errors = await readRuntimeErrors(logFile);

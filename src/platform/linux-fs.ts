@@ -2,9 +2,11 @@
  * The few Linux file-system calls Node has no API for: device nodes, extended attributes,
  * mounts. They spawn the system tools (coreutils mknod/mkfifo, attr's getfattr/setfattr,
  * util-linux mount/umount) so the same code runs under Bun, Deno and Node; callers keep
- * them rare (whiteouts, opaque dirs, devices, xattrs, one mount per step).
+ * them rare (whiteouts, opaque dirs, devices, xattrs). Mounts, several per step, go
+ * through mount(2) directly where the runtime has FFI (libc.ts).
  */
 import { spawn } from 'node:child_process';
+import { libc, MS_BIND, MS_RDONLY, MS_REMOUNT } from './libc.ts';
 
 function run(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve, reject) => {
@@ -82,14 +84,32 @@ function unescapeName(s: string): string {
   return Buffer.from(bytes).toString();
 }
 
-/** `mount -t TYPE -o OPTIONS SOURCE TARGET`, optionally from `cwd` (for relative option paths). */
+/**
+ * `mount -t TYPE -o OPTIONS SOURCE TARGET`, optionally from `cwd` (for relative option
+ * paths). Through mount(2) directly when the runtime has FFI; else, or when that fails
+ * (to get the tool's message), by spawning mount.
+ */
 export async function mount(source: string, target: string, type: string, options: string, cwd?: string): Promise<void> {
+  const c = cwd ? undefined : await libc();
+  if (c) {
+    if (type === 'bind') {
+      const ro = options.split(',').includes('ro');
+      if (c.mount(source, target, null, MS_BIND, null) === 0) {
+        if (!ro || c.mount(null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY, null) === 0) return;
+        c.umount2(target, MNT_DETACH);
+      }
+    } else if (c.mount(source, target, type, 0, options) === 0) return;
+  }
   const args = type === 'bind' ? ['--bind', '-o', options, source, target] : ['-t', type, '-o', options, source, target];
   await must('mount', args, `mount ${type} at ${target}`, { cwd });
 }
 
+const MNT_DETACH = 2;
+
 /** Unmounts `target`; retries briefly when busy, then detaches lazily. */
 export async function umount(target: string): Promise<void> {
+  const c = await libc();
+  if (c && c.umount2(target, 0) === 0) return;
   for (let i = 0; i < 5; i++) {
     const r = await run('umount', [target]);
     if (r.code === 0) return;
