@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { summarizeConfig, summarizeRootfs } from '../test/differential/summarize.ts';
+import { preparedContext } from '../test/differential/prepare.ts';
 
 const root = resolve(import.meta.dirname, '..', 'test', 'fixtures', 'differential');
 const docker = process.env.DOCKER ?? '/usr/bin/docker';
@@ -23,9 +24,10 @@ function run(args: string[]): string {
   return r.stdout;
 }
 
-const cases = process.argv.slice(2).length ? process.argv.slice(2) : readdirSync(root).filter((n) => !n.endsWith('.json'));
+const cases = process.argv.slice(2).length ? process.argv.slice(2) : readdirSync(root).filter((n) => !n.endsWith('.json') && !n.endsWith('.md'));
 for (const name of cases) {
-  const ctx = join(root, name, 'context');
+  const prepared = await preparedContext(join(root, name));
+  const ctx = prepared.context;
   const tmp = mkdtempSync(join(tmpdir(), 'kiln-record-'));
   try {
     const common = ['build', '--network', 'host', '--build-arg', `BASE=${base}`, ctx];
@@ -42,5 +44,6 @@ for (const name of cases) {
     console.error(`${name}: ${(err as Error).message.split('\n').slice(0, 8).join('\n')}`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    rmSync(prepared.dir, { recursive: true, force: true });
   }
 }

@@ -11,6 +11,8 @@ import { useBuildEnv } from '../helpers/build-env.ts';
 import { runKiln } from '../helpers/kiln.ts';
 import { verifyOciArchive } from '../helpers/verify-image.ts';
 import { summarizeConfig, summarizeRootfs } from './summarize.ts';
+import { preparedContext } from './prepare.ts';
+import { removeAll } from '../../src/util/fs.ts';
 
 const root = join(import.meta.dirname, '..', 'fixtures', 'differential');
 /** Where Docker 20.10's BuildKit (v0.8) and the current BuildKit that kiln follows disagree: that part must
@@ -24,10 +26,11 @@ describe('kiln vs BuildKit (recorded)', () => {
   for (const name of cases) {
     test(name, async () => {
       const out = join(env.state.root, `out-${name}`);
+      const prepared = await preparedContext(join(root, name));
       const r = await runKiln(
-        ['build', '--progress=plain', '--build-arg', `BASE=${env.reg.ref}`, '-o', `type=oci,dest=${out}.oci.tar`, '-o', `type=tar,dest=${out}.rootfs.tar`, join(root, name, 'context')],
+        ['build', '--progress=plain', '--build-arg', `BASE=${env.reg.ref}`, '-o', `type=oci,dest=${out}.oci.tar`, '-o', `type=tar,dest=${out}.rootfs.tar`, prepared.context],
         { root: env.state.root },
-      );
+      ).finally(() => removeAll(prepared.dir));
       if (r.code !== 0) throw new Error(r.stderr);
       const { manifest } = await verifyOciArchive(`${out}.oci.tar`);
       // The config blob itself: skopeo's parsed config drops Docker's fields (Healthcheck, Shell, OnBuild).
