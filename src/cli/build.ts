@@ -84,7 +84,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
         git: createGitSource(),
       }),
       exec: createExecOp({ runtime: req.runtime, maxParallelism: req.maxParallelism, defaultNetwork: req.network, secrets: (id) => req.secrets.get(id) }),
-      file: createFileOp(),
+      file: createFileOp((a, o) => pool.run('copyFiles', a, o)),
       merge: createMergeOp(),
       diff: () => {
         throw new KilnError('diff ops are not supported yet', { kind: 'input' });

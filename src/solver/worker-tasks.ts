@@ -1,5 +1,6 @@
 import { createLayerBlob } from '../snapshot/pack.ts';
 import { checksumTree } from '../source/local-checksum.ts';
+import { copyFiles } from './ops/file-copy.ts';
 
 /**
  * CPU-heavy tasks that run on worker threads: each takes and returns plain
@@ -8,6 +9,8 @@ import { checksumTree } from '../source/local-checksum.ts';
 export const workerTasks = {
   createLayerBlob: (dir: string, dest: string, opts?: Parameters<typeof createLayerBlob>[2]) => createLayerBlob(dir, dest, opts),
   checksumTree: (root: string, filter?: Parameters<typeof checksumTree>[1]) => checksumTree(root, filter),
+  /** COPY/ADD: file reads, writes and archive extraction (mounts are made by the caller). */
+  copyFiles: (a: Parameters<typeof copyFiles>[0], o: Parameters<typeof copyFiles>[1]) => copyFiles(a, o),
   /** Nothing: starting a worker early (while the frontend runs) hides its start-up time. */
   ping: async () => true,
 };

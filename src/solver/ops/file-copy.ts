@@ -34,6 +34,29 @@ export interface CopyContext {
   defaultOwner?: Ids;
 }
 
+/** What a copy needs, as plain values (it may run on a worker thread): see copyFiles. */
+export interface CopyFilesOptions {
+  srcRoot: string;
+  destRoot: string;
+  owner?: Ids;
+  defaultOwner?: Ids;
+  /** The source's .dockerignore patterns (a local context). */
+  excludePatterns?: string[];
+}
+
+/** copyAction from plain values: the worker-thread task behind COPY and ADD. */
+export async function copyFiles(a: FileCopy, o: CopyFilesOptions): Promise<void> {
+  const ignore = o.excludePatterns?.length ? createPatternMatcher(o.excludePatterns) : undefined;
+  await copyAction(a, {
+    srcRoot: o.srcRoot,
+    destRoot: o.destRoot,
+    owner: o.owner,
+    defaultOwner: o.defaultOwner,
+    excluded: ignore ? (rel, isDir) => rel !== '' && ignore.matchesOrParentMatches(rel) && !(isDir && ignore.exclusions) : undefined,
+    walkOnly: ignore?.exclusions ? (rel) => rel !== '' && ignore.matchesOrParentMatches(rel) : undefined,
+  });
+}
+
 /**
  * One COPY action, with BuildKit's rules: wildcard sources (Go path.Match per component),
  * a directory source copies its contents (dirCopyContents), a dest ending in '/' or an

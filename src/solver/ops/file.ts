@@ -1,26 +1,29 @@
 import { mkdir, writeFile, rm, symlink, chown, chmod, lutimes, lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { FileAction, FileOp } from '../../llb/types.ts';
+import type { FileAction, FileCopy, FileOp } from '../../llb/types.ts';
 import { KilnError } from '../../util/errors.ts';
 import { withMountedView } from '../../snapshot/overlay.ts';
 import { withNewSnapshot } from './new-snapshot.ts';
 import type { OpContext, OpResolver, Ref } from '../types.ts';
-import { copyAction } from './file-copy.ts';
-import { createPatternMatcher } from '../../util/patternmatcher.ts';
+import { copyFiles, type CopyFilesOptions } from './file-copy.ts';
 import { resolveOwner } from './chown.ts';
 import { resolveInRoot, cleanPath } from './safe-path.ts';
 import { hasWildcards, matchPattern } from '../../util/glob.ts';
 
+/** Runs one copy (file reads and writes, archive extraction): by default here, else on a worker thread. */
+export type CopyRunner = (a: FileCopy, o: CopyFilesOptions) => Promise<void>;
+
 /**
  * File ops (COPY, ADD, WORKDIR's mkdir, ...): the actions run on an overlay of the base
- * input with a fresh upper dir, which becomes the new snapshot.
+ * input with a fresh upper dir, which becomes the new snapshot. Mounts stay on this
+ * thread; the copying itself goes to `copy` (the composition root passes the worker pool).
  */
-export function createFileOp(): OpResolver {
+export function createFileOp(copy: CopyRunner = copyFiles): OpResolver {
   return function fileOp(ctx: OpContext) {
     const body = ctx.op.op as FileOp;
     return {
       inputSelectors: () => selectorsOf(body),
-      exec: (inputs: Ref[]) => runFile(ctx, body, inputs),
+      exec: (inputs: Ref[]) => runFile(ctx, body, inputs, copy),
     };
   };
 }
@@ -41,7 +44,7 @@ function selectorsOf(body: FileOp): Record<number, string[]> {
   return out;
 }
 
-async function runFile(ctx: OpContext, body: FileOp, inputs: Ref[]): Promise<Ref[]> {
+async function runFile(ctx: OpContext, body: FileOp, inputs: Ref[], copy: CopyRunner): Promise<Ref[]> {
   const { store } = ctx;
   const first = body.actions[0];
   if (!first) throw new KilnError('file op without actions', { kind: 'internal' });
@@ -50,31 +53,23 @@ async function runFile(ctx: OpContext, body: FileOp, inputs: Ref[]): Promise<Ref
   });
   const base = first.input >= 0 ? inputs[first.input] : undefined;
   const out = await withNewSnapshot(store, base, async ({ root }) => {
-    for (const a of body.actions) await applyAction(ctx, a, inputs, root);
+    for (const a of body.actions) await applyAction(ctx, a, inputs, root, copy);
   });
   return [out];
 }
 
-async function applyAction(ctx: OpContext, fa: FileAction, inputs: Ref[], root: string): Promise<void> {
+async function applyAction(ctx: OpContext, fa: FileAction, inputs: Ref[], root: string, copy: CopyRunner): Promise<void> {
   const a = fa.action;
   switch (a.type) {
     case 'copy': {
       const owner = await resolveOwner(root, a.owner, (m) => ctx.log('stderr', `warning: ${m}\n`));
       const src = fa.secondaryInput >= 0 ? inputs[fa.secondaryInput] : undefined;
       if (src?.kind === 'local') {
-        const ignore = src.excludePatterns.length ? createPatternMatcher(src.excludePatterns) : undefined;
-        await copyAction(a, {
-          srcRoot: src.dir,
-          destRoot: root,
-          owner,
-          defaultOwner: { uid: 0, gid: 0 },
-          excluded: ignore ? (rel, isDir) => rel !== '' && ignore.matchesOrParentMatches(rel) && !(isDir && ignore.exclusions) : undefined,
-          walkOnly: ignore?.exclusions ? (rel) => rel !== '' && ignore.matchesOrParentMatches(rel) : undefined,
-        });
+        await copy(a, { srcRoot: src.dir, destRoot: root, owner, defaultOwner: { uid: 0, gid: 0 }, excludePatterns: src.excludePatterns });
         return;
       }
       const lowers = src?.id ? ctx.store.snapshots.layerDirs(src.id) : [];
-      await withMountedView(lowers, (srcRoot: string) => copyAction(a, { srcRoot, destRoot: root, owner }), ctx.store.layout.run);
+      await withMountedView(lowers, (srcRoot: string) => copy(a, { srcRoot, destRoot: root, owner }), ctx.store.layout.run);
       return;
     }
     case 'mkdir': {
