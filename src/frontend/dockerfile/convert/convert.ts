@@ -44,8 +44,22 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
   const states = buildDispatchStates(stages, lex, globalArgs, ctx, file, lint, declared);
   const target = resolveTarget(states, opts.target);
   // Stages a command reads from: COPY --from and RUN --mount=from=.
-  const reachable = reachableStages(states, target, (c) => {
-    if (c.kind === 'copy') return c.from ? [c.from] : [];
+  const reachable = reachableStages(states, target, file, (c) => {
+    if (c.kind === 'copy' && c.from) {
+      // BuildKit reads --from before any variable is known: a word that expansion would change is refused.
+      let same = false;
+      try {
+        same = lex.processWord(c.from, new Map()) === c.from;
+      } catch {}
+      if (!same) {
+        throw new KilnError('variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround', {
+          kind: 'input',
+          location: { file, startLine: c.location.startLine, endLine: c.location.endLine },
+        });
+      }
+      return [c.from];
+    }
+    if (c.kind === 'copy') return [];
     if (c.kind === 'run') return parseMounts(c.mounts).flatMap((m) => (m.from ? [m.from] : []));
     return [];
   });

@@ -20,7 +20,7 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
     const stage = findStage(opt.states, c.from);
     const named = namedContext(opt.ctx, c.from, d.platform);
     if (named) source = named.state;
-    else if (stage && stage.index < d.index) {
+    else if (stage) {
       if (!stage.dispatched) throw new KilnError(`cannot copy from stage "${c.from}", it needs to be defined before current stage "${d.stageName}"`, { kind: 'input' });
       source = stage.state;
     } else {

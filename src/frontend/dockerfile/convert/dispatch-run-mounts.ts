@@ -53,7 +53,7 @@ export function dispatchRunMounts(d: DispatchState, c: RunCommand, opt: Dispatch
       const stage = findStage(opt.states, from);
       const named = namedContext(opt.ctx, from, d.platform);
       if (named) source = named.state;
-      else if (stage && stage.index < d.index) {
+      else if (stage) {
         if (!stage.dispatched) throw new KilnError(`cannot mount from stage "${from}" to "${m.target}", stage needs to be defined before current command`, { kind: 'input' });
         source = stage.state;
       } else if (from === 'scratch') source = llb.scratch();

@@ -126,16 +126,30 @@ export function resolveTarget(states: DispatchState[], target: string | undefine
   return t;
 }
 
-/** Adds COPY --from stage dependencies and returns the stages reachable from `target`. */
-export function reachableStages(states: DispatchState[], target: DispatchState, fromsOf: (c: Command) => string[]): Set<DispatchState> {
+/**
+ * Adds the stage dependencies of COPY --from and RUN --mount from= (to any stage, earlier
+ * or not, as BuildKit does: a later one then fails at dispatch with "needs to be defined
+ * before"), rejects cycles and bad stage indexes, and returns the stages reachable from
+ * `target`.
+ */
+export function reachableStages(states: DispatchState[], target: DispatchState, file: string, fromsOf: (c: Command) => string[]): Set<DispatchState> {
+  const via = new Map<DispatchState, Map<DispatchState, Command>>();
   for (const s of states) {
+    const edges = new Map<DispatchState, Command>();
+    via.set(s, edges);
     for (const c of s.stage.commands) {
       for (const from of fromsOf(c)) {
+        if (/^\d+$/.test(from) && !states[Number(from)]) {
+          throw new KilnError(`invalid stage index ${from}`, { kind: 'input', location: { file, startLine: c.location.startLine, endLine: c.location.endLine } });
+        }
         const dep = findStage(states, from);
-        if (dep && dep.index < s.index) s.deps.add(dep);
+        if (!dep) continue;
+        s.deps.add(dep);
+        if (!edges.has(dep)) edges.set(dep, c);
       }
     }
   }
+  rejectCycles(states, via, file);
   const out = new Set<DispatchState>();
   const visit = (s: DispatchState) => {
     if (out.has(s)) return;
@@ -144,4 +158,29 @@ export function reachableStages(states: DispatchState[], target: DispatchState, 
   };
   visit(target);
   return out;
+}
+
+/** BuildKit's validateCircularDependency: a stage that (through others) reads from itself. */
+function rejectCycles(states: DispatchState[], via: Map<DispatchState, Map<DispatchState, Command>>, file: string): void {
+  const visited = new Set<DispatchState>();
+  const path = new Set<DispatchState>();
+  const visit = (s: DispatchState, cmds: Command[]): Command[] | undefined => {
+    if (visited.has(s)) return undefined;
+    visited.add(s);
+    path.add(s);
+    for (const [dep, c] of via.get(s) ?? []) {
+      if (path.has(dep)) return [...cmds, c];
+      const found = visit(dep, [...cmds, c]);
+      if (found) return found;
+    }
+    path.delete(s);
+    return undefined;
+  };
+  for (const s of states) {
+    const cmds = visit(s, []);
+    if (cmds) {
+      const at = cmds[0]!.location;
+      throw new KilnError(`circular dependency detected on stage: ${s.stage.name || s.stageName}`, { kind: 'input', location: { file, startLine: at.startLine, endLine: at.endLine } });
+    }
+  }
 }

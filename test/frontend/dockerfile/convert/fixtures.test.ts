@@ -36,7 +36,19 @@ async function summarize(text: string) {
   const steps = r.definition.ops.map(({ digest, op }) => {
     const name = r.definition.metadata[digest]?.description?.['llb.customname'];
     const body = op.op;
-    if (body.type === 'exec') return { name, exec: body.meta.args, env: body.meta.env, cwd: body.meta.cwd, user: body.meta.user || undefined, network: body.network };
+    if (body.type === 'exec') {
+      const mounts = body.mounts.filter((m) => m.dest !== '/');
+      return {
+        name,
+        exec: body.meta.args,
+        env: body.meta.env,
+        cwd: body.meta.cwd,
+        user: body.meta.user || undefined,
+        network: body.network,
+        ...(mounts.length ? { mounts } : {}),
+        ...(body.secretEnv?.length ? { secretEnv: body.secretEnv } : {}),
+      };
+    }
     if (body.type === 'file') return { name, file: body.actions.map((a) => a.action) };
     if (body.type === 'source') return { name, source: body.identifier };
     return { name, [body.type]: true };
@@ -52,6 +64,23 @@ describe('Dockerfile → LLB fixtures', () => {
       const file = join(dir, name, 'expected.json');
       if (process.env.UPDATE_FIXTURES || !existsSync(file)) writeFileSync(file, `${JSON.stringify(got, null, 2)}\n`);
       expect(got).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+    });
+  }
+});
+
+/** test/fixtures/dockerfile/convert-negative/<case>/: a Dockerfile that must fail, and the words of its error. */
+const negative = join(dir, '..', 'convert-negative');
+describe('Dockerfile → LLB: errors', () => {
+  for (const name of readdirSync(negative).sort()) {
+    test(name, async () => {
+      const want = readFileSync(join(negative, name, 'expected-error.txt'), 'utf8').trim();
+      let message = '';
+      try {
+        await convertDockerfile(readFileSync(join(negative, name, 'Dockerfile'), 'utf8'), context());
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toContain(want);
     });
   }
 });
