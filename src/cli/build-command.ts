@@ -20,6 +20,7 @@ export interface BuildFlags {
   platform?: unknown;
   progress?: string;
   quiet?: boolean;
+  pull?: boolean;
   network?: string;
   cache?: boolean;
   root?: string;
@@ -124,6 +125,7 @@ export async function buildRequestFromFlags(contextArg: string | undefined, f: B
     progress,
     network: network === 'none' ? 'none' : 'host',
     noCache: f.cache === false || opts['no-cache'] === '',
+    pull: !!f.pull || opts['image-resolve-mode'] === 'pull',
     runtime: f.runtime ?? cfg.runtime,
     opts,
     iidfile: f.iidfile,

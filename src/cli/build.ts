@@ -28,6 +28,8 @@ import { buildImageBlobs } from '../exporter/index.ts';
 import type { ExportResult } from '../exporter/types.ts';
 import { createWorkerPool } from '../solver/worker-pool.ts';
 import { memoChecksum, prefetchContext } from './context-prefetch.ts';
+import { createImageStoreExporter } from './image-output.ts';
+import { resolveLocalImage } from '../source/image-local.ts';
 
 export interface BuildOutcome {
   ran: number;
@@ -66,14 +68,21 @@ async function autoGc(store: Store, policies: GcPolicy[], progress: ProgressSink
 
 /** Runs one build: frontend → solve → exporters. The composition root of kiln's layers. */
 export async function runBuild(req: BuildRequest, progress: ProgressSink, signal: AbortSignal): Promise<BuildOutcome> {
-  const exporters = req.outputs.map(exporterFor);
+  const fileOutputs = req.outputs.filter((o) => o.type !== 'image');
+  const exporters = fileOutputs.map(exporterFor);
   const store = await openStoreAfterCrash(req.root, req.runtime);
+  // type=image (and -t alone, as docker build) → the local image store.
+  for (const o of req.outputs.filter((x) => x.type === 'image')) {
+    if (o.attrs.push === 'true') throw new KilnError('output type=image,push=true: pushing is not supported yet', { kind: 'usage', hint: 'store it (-o type=image,name=R) or write an archive (-o type=oci,dest=FILE)' });
+    exporters.push(createImageStoreExporter(store, (o.attrs.name ?? '').split(',').filter(Boolean)));
+  }
+  if (req.outputs.length === 0 && req.tags.length) exporters.push(createImageStoreExporter(store, []));
   const pool = createWorkerPool();
   const checksum = memoChecksum((dir, filter) => pool.run('checksumTree', dir, filter));
   void prefetchContext(req, checksum, store.layout.contextIndex); // on a worker, while the frontend runs
   try {
     const registry = createRegistryClient({});
-    const resolver = createImageResolver(registry);
+    const resolver = createImageResolver(registry, { local: (ref, platform) => resolveLocalImage(store, ref, platform), pull: req.pull });
     const result = await runFrontend(req, resolver, progress);
     const ops: OpResolvers = {
       source: createSourceOp({

@@ -78,11 +78,11 @@ async function checkStore(root: string): Promise<Check[]> {
   const store = await openStoreAfterCrash(root);
   try {
     const r = await verifyStore(store.db, store.layout);
-    const { snapshots, cacheRecords, blobs } = r.counts;
+    const { snapshots, cacheRecords, blobs, images } = r.counts;
     const checks: Check[] = [
       r.problems.length
         ? { name: 'store integrity', ok: false, detail: `${r.problems.length} problem(s):\n       ${r.problems.slice(0, 20).join('\n       ')}`, fix: 'kiln prune --all (drops the cache; the next build rebuilds)' }
-        : { name: 'store integrity', ok: true, detail: `${snapshots} snapshots, ${cacheRecords} cache records, ${blobs} blobs: every record and blob checks out` },
+        : { name: 'store integrity', ok: true, detail: `${snapshots} snapshots, ${cacheRecords} cache records, ${images} images, ${blobs} blobs: every record and blob checks out` },
     ];
     if (r.leftovers.length) {
       checks.push({ name: 'store leftovers', ok: true, detail: `${r.leftovers.length} unreferenced item(s) from interrupted writes (harmless):\n       ${r.leftovers.slice(0, 10).join('\n       ')}`, fix: 'kiln prune removes them' });

@@ -16,7 +16,7 @@ cli
   .option('--build-arg <k=v>', 'Set a build-time variable (repeatable)')
   .option('--label <k=v>', 'Set an image label (repeatable)')
   .option('-t, --tag <name>', 'Name the image (repeatable)')
-  .option('-o, --output <spec>', 'Output: type=oci|docker|tar|local,dest=PATH (repeatable)')
+  .option('-o, --output <spec>', 'Output: type=oci|docker|tar|local,dest=PATH or type=image,name=R (repeatable)')
   .option('--target <stage>', 'Build this stage')
   .option('--platform <list>', 'Target platform(s), e.g. linux/amd64')
   .option('--progress <mode>', 'auto, plain, tty, rawjson, quiet or none (default: auto)')
@@ -24,6 +24,7 @@ cli
   .option('--network <mode>', 'Network for RUN steps: default (host), host or none')
   .option('--check', 'Run only the build checks (lint rules) and report them')
   .option('--no-cache', 'Do not use the cache')
+  .option('--pull', 'Always ask the registry for base images (not the local image store)')
   .option('--nocache-filter <stages>', 'Do not use the cache for these stages (comma-separated)')
   .option('--secret <spec>', 'A secret for RUN --mount=type=secret: id=X,src=FILE | id=X,env=VAR (repeatable)')
   .option('--iidfile <file>', 'Write the image ID to this file')
@@ -79,6 +80,15 @@ cli
   .option('--root <dir>', 'State directory')
   .option('--config <file>', 'Config file (default: $KILN_CONFIG or /etc/kiln/kiln.toml)')
   .action(async (flags: Record<string, unknown>) => (await import('./store-commands.ts')).runPrune(flags as never));
+
+cli
+  .command('image [action] [...args]', 'The local image store: load, ls, rm, tag, save (for air-gapped builds)')
+  .option('-i, --input <file>', 'load: the archive to read (- for stdin)')
+  .option('-o, --output <file>', 'save: the archive to write (- for stdout)')
+  .option('--root <dir>', 'State directory')
+  .option('--config <file>', 'Config file (default: $KILN_CONFIG or /etc/kiln/kiln.toml)')
+  .example('kiln image load base.tar && kiln image ls')
+  .action(async (action: string | undefined, args: string[], flags: Record<string, unknown>) => (await import('./image-commands.ts')).runImageCommand(action, args, flags as never));
 
 cli
   .command('completion <shell>', 'Print a completion script: bash, zsh or fish')

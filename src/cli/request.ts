@@ -23,6 +23,8 @@ export interface BuildRequest {
   progress: 'auto' | 'plain' | 'tty' | 'rawjson' | 'quiet' | 'none';
   network: 'host' | 'none';
   noCache: boolean;
+  /** `--pull`: image tags always from the registry, never the local image store. */
+  pull: boolean;
   runtime?: string;
   /** RUN steps at once; 0: no limit (BuildKit's default). */
   maxParallelism: number;

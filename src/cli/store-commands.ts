@@ -27,7 +27,7 @@ export async function runDu(flags: { root?: string; config?: string; verbose?: b
     }
     const sum = (k: string) => recs.filter((r) => r.kind === k).reduce((a, r) => a + r.size, 0);
     process.stdout.write(`${'KIND'.padEnd(14)}${'COUNT'.padStart(7)}${'SIZE'.padStart(11)}\n`);
-    for (const [label, kind] of [['layers', 'layer'], ['blobs', 'blob'], ['cache mounts', 'cachemount']] as const) {
+    for (const [label, kind] of [['layers', 'layer'], ['blobs', 'blob'], ['cache mounts', 'cachemount'], ['images', 'image']] as const) {
       process.stdout.write(`${label.padEnd(14)}${String(recs.filter((r) => r.kind === kind).length).padStart(7)}${formatBytes(sum(kind)).padStart(11)}\n`);
     }
     process.stdout.write(`${'total'.padEnd(14)}${''.padStart(7)}${formatBytes(sum('layer') + sum('blob') + sum('cachemount')).padStart(11)}\n`);

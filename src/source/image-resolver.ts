@@ -2,6 +2,7 @@ import { parseReference, repository, type Reference } from '../oci/reference.ts'
 import type { Platform } from '../oci/types.ts';
 import type { RegistryClient, ResolvedImage } from '../registry/index.ts';
 import { formatPlatform } from '../oci/platform.ts';
+import { KilnError } from '../util/errors.ts';
 
 /**
  * Resolves image references to manifests and configs, once per reference and platform
@@ -12,7 +13,14 @@ export interface ImageResolver {
   readonly registry: RegistryClient;
 }
 
-export function createImageResolver(registry: RegistryClient): ImageResolver {
+export interface ImageResolverOptions {
+  /** The local image store, asked first (see image-local.ts); undefined when it has not got the image. */
+  local?: (ref: string, platform: Platform) => Promise<ResolvedImage | undefined>;
+  /** `--pull`: tags always come from the registry (digests are the same content anywhere). */
+  pull?: boolean;
+}
+
+export function createImageResolver(registry: RegistryClient, opts: ImageResolverOptions = {}): ImageResolver {
   const memo = new Map<string, Promise<ResolvedImage>>();
   // A digest names the content whatever the tag: `name:tag@d` and `name@d` are one entry.
   const keyOf = (r: Reference, platform: string) => `${repository(r)}${r.digest ? `@${r.digest}` : `:${r.tag}`} ${platform}`;
@@ -24,7 +32,14 @@ export function createImageResolver(registry: RegistryClient): ImageResolver {
       const key = keyOf(parsed, plat);
       let p = memo.get(key);
       if (!p) {
-        p = registry.resolve(parsed, platform);
+        const local = opts.local && (!opts.pull || parsed.digest) ? opts.local(ref, platform) : Promise.resolve(undefined);
+        // Failures name the image: a build may read several, and a registry error alone does not say which.
+        p = local
+          .then((img) => img ?? registry.resolve(parsed, platform))
+          .catch((err: unknown) => {
+            if (!(err instanceof KilnError) || err.message.includes(ref)) throw err;
+            throw new KilnError(`failed to resolve image ${ref}: ${err.message}`, { kind: err.kind, hint: err.hint, details: err.details, cause: err });
+          });
         memo.set(key, p);
         p.catch(() => memo.delete(key));
         // The frontend resolves `name:tag` and pins `name:tag@digest` into LLB: the solver's

@@ -17,12 +17,7 @@ export function createImageSource(resolver: ImageResolver, hostPlatform: Platfor
   return function imageSource(identifier, _attrs, ctx): SourceInstance {
     const ref = identifier.slice('docker-image://'.length);
     const platform = ctx.platform ?? hostPlatform;
-    // Failures name the image: a build may read several, and the registry error alone does not say which.
-    const resolved = () =>
-      resolver.resolve(ref, platform).catch((err: unknown) => {
-        if (!(err instanceof KilnError) || err.message.includes(ref)) throw err;
-        throw new KilnError(`failed to resolve image ${ref}: ${err.message}`, { kind: err.kind, hint: err.hint, details: err.details, cause: err });
-      });
+    const resolved = () => resolver.resolve(ref, platform);
     return {
       async cacheKeyParts() {
         return { manifest: (await resolved()).manifestDigest };

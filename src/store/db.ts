@@ -43,6 +43,13 @@ CREATE TABLE IF NOT EXISTS leases (
   pid INTEGER NOT NULL,
   created_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS images (
+  name TEXT PRIMARY KEY,
+  digest TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS cache_mounts (
   dir TEXT PRIMARY KEY,
   id TEXT NOT NULL,

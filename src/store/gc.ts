@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from './db.ts';
 import type { StateLayout } from './state-dir.ts';
@@ -168,6 +168,7 @@ async function sweep(db: Db, layout: StateLayout, counts: PruneResult): Promise<
     if (/^[0-9a-f]{12}$/.test(name) && !named.has(name)) await removeAll(join(layout.snapshots, name));
   }
   const keepBlobs = new Set(snaps.filter((s) => live.has(s.id) && s.blob_digest).map((s) => s.blob_digest!.slice('sha256:'.length)));
+  for (const hex of await imageBlobs(db, layout)) keepBlobs.add(hex);
   for (const name of await readdir(layout.blobs).catch(() => [] as string[])) {
     if (keepBlobs.has(name) || !/^[0-9a-f]{64}$/.test(name)) continue;
     await removeAll(join(layout.blobs, name));
@@ -183,4 +184,30 @@ async function sweep(db: Db, layout: StateLayout, counts: PruneResult): Promise<
 /** Total bytes the state dir uses (layers, blobs, cache mounts), from remembered sizes. */
 export async function usedBytes(db: Db, layout: StateLayout): Promise<number> {
   return (await diskUsage(db, layout)).reduce((a, r) => a + r.size, 0);
+}
+
+/**
+ * Every blob the local image store's names reach: indexes, manifests, configs, layers.
+ * Kept by GC whatever the build cache holds.
+ */
+export async function imageBlobs(db: Db, layout: StateLayout): Promise<Set<string>> {
+  const out = new Set<string>();
+  const hexOf = (d: string) => d.replace(/^sha256:/, '');
+  // Only indexes and manifests are read (small JSON); configs and layers are leaves.
+  const visit = async (digest: string): Promise<void> => {
+    const hex = hexOf(digest);
+    if (out.has(hex) || !/^[0-9a-f]{64}$/.test(hex)) return;
+    out.add(hex);
+    let doc: { manifests?: { digest: string }[]; config?: { digest: string }; layers?: { digest: string }[] };
+    try {
+      doc = JSON.parse(await readFile(join(layout.blobs, hex), 'utf8'));
+    } catch {
+      return; // missing: doctor --store reports it
+    }
+    for (const m of doc.manifests ?? []) await visit(m.digest);
+    if (doc.config) out.add(hexOf(doc.config.digest));
+    for (const l of doc.layers ?? []) out.add(hexOf(l.digest));
+  };
+  for (const r of db.prepare('SELECT digest FROM images').all() as { digest: string }[]) await visit(r.digest);
+  return out;
 }

@@ -8,6 +8,7 @@ import { openStepHistory, type StepHistory } from './step-history.ts';
 import { recoverStateDir } from './recover.ts';
 import { openLeases, type Leases } from './leases.ts';
 import { openCacheMounts, type CacheMounts } from './cache-mounts.ts';
+import { openImages, type Images } from './images.ts';
 
 /** Everything under one state dir, opened once per process. */
 export interface Store {
@@ -19,6 +20,7 @@ export interface Store {
   steps: StepHistory;
   leases: Leases;
   cacheMounts: CacheMounts;
+  images: Images;
   close(): void;
 }
 
@@ -38,6 +40,7 @@ export async function openStore(root: string): Promise<Store> {
     steps: openStepHistory(db),
     leases: openLeases(db),
     cacheMounts: openCacheMounts(db),
+    images: openImages(db),
     close: () => {
       db.prepare('DELETE FROM procs WHERE pid = ?').run(process.pid);
       db.close();
@@ -46,5 +49,6 @@ export async function openStore(root: string): Promise<Store> {
 }
 
 export { resolveStateDir, stateLayout } from './state-dir.ts';
-export type { ContentStore, SnapshotStore, CacheRecords, StateLayout, StepHistory, CacheMounts };
+export type { ContentStore, SnapshotStore, CacheRecords, StateLayout, StepHistory, CacheMounts, Images };
+export type { ImageRecord } from './images.ts';
 export type { SnapshotRecord, ActiveSnapshot } from './snapshots.ts';

@@ -17,7 +17,7 @@ export async function treeSize(path: string, seen = new Set<string>()): Promise<
 }
 
 export interface UsageRecord {
-  kind: 'layer' | 'blob' | 'cachemount';
+  kind: 'layer' | 'blob' | 'cachemount' | 'image';
   id: string;
   size: number;
   lastUsed?: number;
@@ -61,6 +61,10 @@ export async function diskUsage(db: Db, layout: StateLayout): Promise<UsageRecor
   for (const name of await readdir(layout.blobs).catch(() => [] as string[])) {
     const st = await lstat(join(layout.blobs, name)).catch(() => undefined);
     if (st) out.push({ kind: 'blob', id: `sha256:${name}`, size: st.size, shared: 1 });
+  }
+  // Images: names in the local image store (their blobs are counted under blobs).
+  for (const img of db.prepare('SELECT name, digest, created_at FROM images').all() as { name: string; digest: string; created_at: number }[]) {
+    out.push({ kind: 'image', id: img.name, size: 0, lastUsed: img.created_at, shared: 1, description: img.digest });
   }
   const mounts = db.prepare('SELECT dir, id, last_used, size FROM cache_mounts').all() as { dir: string; id: string; last_used: number; size: number | null }[];
   for (const m of mounts) {

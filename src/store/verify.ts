@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Db } from './db.ts';
@@ -15,7 +15,7 @@ import { isProcessAlive } from '../util/process.ts';
 export interface StoreReport {
   problems: string[];
   leftovers: string[];
-  counts: { snapshots: number; cacheRecords: number; blobs: number };
+  counts: { snapshots: number; cacheRecords: number; blobs: number; images: number };
 }
 
 interface SnapRow {
@@ -75,6 +75,32 @@ export async function verifyStore(db: Db, layout: StateLayout): Promise<StoreRep
     if (s.blob_size !== null && st.size !== s.blob_size) problems.push(`blob ${s.blob_digest}: ${st.size} bytes, its snapshot ${s.id} records ${s.blob_size}`);
   }
 
+  // Images: every blob a name reaches must be there.
+  const images = db.prepare('SELECT name, digest FROM images').all() as { name: string; digest: string }[];
+  for (const img of images) {
+    const stack = [img.digest];
+    const seen = new Set<string>();
+    while (stack.length) {
+      const d = stack.pop()!;
+      const hex = d.replace(/^sha256:/, '');
+      if (seen.has(hex)) continue;
+      seen.add(hex);
+      if (!blobNames.has(hex)) {
+        problems.push(`image ${img.name}: blob ${d} is missing`);
+        continue;
+      }
+      try {
+        const doc = JSON.parse(await readFile(join(layout.blobs, hex), 'utf8')) as { manifests?: { digest: string }[]; config?: { digest: string }; layers?: { digest: string }[] };
+        for (const m of doc.manifests ?? []) stack.push(m.digest);
+        for (const leaf of [doc.config, ...(doc.layers ?? [])]) {
+          if (leaf && !blobNames.has(leaf.digest.replace(/^sha256:/, ''))) problems.push(`image ${img.name}: blob ${leaf.digest} is missing`);
+        }
+      } catch {
+        problems.push(`image ${img.name}: ${d} is not a manifest or index`);
+      }
+    }
+  }
+
   const usedDirs = new Set(snaps.map((s) => s.fs_id ?? s.id));
   for (const name of await readdir(layout.snapshots).catch(() => [] as string[])) {
     const owner = OWNED.exec(name);
@@ -93,5 +119,5 @@ export async function verifyStore(db: Db, layout: StateLayout): Promise<StoreRep
     if (owner && isProcessAlive(Number(owner[1]))) continue;
     leftovers.push(`run/${name}: the run dir of a process that is gone`);
   }
-  return { problems, leftovers, counts: { snapshots: snaps.length, cacheRecords: cache.length, blobs: blobNames.size } };
+  return { problems, leftovers, counts: { snapshots: snaps.length, cacheRecords: cache.length, blobs: blobNames.size, images: images.length } };
 }

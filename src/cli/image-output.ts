@@ -1,0 +1,31 @@
+import { buildImageBlobs } from '../exporter/index.ts';
+import type { Exporter } from '../exporter/types.ts';
+import type { Descriptor } from '../oci/types.ts';
+import type { Store } from '../store/index.ts';
+import { normalizeImageName } from '../exporter/image-name.ts';
+import { KilnError } from '../util/errors.ts';
+
+/**
+ * `-o type=image,name=R` (and `-t R` with no other output, as docker build): the image goes
+ * into the local image store: its config and manifest into the content store (layers are
+ * there already) and each name recorded. `FROM R` in a later build then needs no registry.
+ */
+export function createImageStoreExporter(store: Store, names: string[]): Exporter {
+  return {
+    kind: 'image',
+    async export(src) {
+      const all = [...new Set([...names, ...src.names])].map(normalizeImageName);
+      const blobs = buildImageBlobs(src.image);
+      for (const l of src.image.layers) {
+        if (!(await store.content.has(l.descriptor.digest))) {
+          throw new KilnError(`layer ${l.descriptor.digest} is not in the content store`, { kind: 'internal' });
+        }
+      }
+      await store.content.put(blobs.config.bytes);
+      await store.content.put(blobs.manifest.bytes);
+      const target = blobs.manifest.descriptor as Descriptor;
+      for (const n of all) store.images.put(n, target);
+      return { kind: 'image', dest: all.join(', ') || undefined, manifestDigest: target.digest, configDigest: blobs.config.descriptor.digest, descriptor: target };
+    },
+  };
+}

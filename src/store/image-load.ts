@@ -1,0 +1,146 @@
+import { extract, type Header } from 'tar-stream';
+import { posix } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { PassThrough, Readable } from 'node:stream';
+import { KilnError } from '../util/errors.ts';
+import { isDigest, type Digest } from '../util/digest.ts';
+import type { Descriptor } from '../oci/types.ts';
+import { parseImageIndex } from '../oci/types.ts';
+import { OCI_CONFIG, OCI_LAYER, OCI_LAYER_GZIP, OCI_MANIFEST } from '../oci/media-types.ts';
+import { formatReference, parseReference } from '../oci/reference.ts';
+import type { Store } from './index.ts';
+
+/** What `kiln image load` stored: the names given, or the digest of an unnamed image. */
+export interface LoadedImage {
+  name?: string;
+  target: Descriptor;
+}
+
+const CONTAINERD_NAME = 'io.containerd.image.name';
+const REF_NAME = 'org.opencontainers.image.ref.name';
+const MAX_JSON = 16 << 20;
+
+/** The first bytes of a stream, and the whole stream again. */
+async function sniff(input: NodeJS.ReadableStream): Promise<{ head: Buffer; stream: Readable }> {
+  const it = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const first = await it.next();
+  const head = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
+  const rest = new PassThrough();
+  void (async () => {
+    try {
+      rest.write(head);
+      for (let r = await it.next(); !r.done; r = await it.next()) if (!rest.write(r.value)) await new Promise((res) => rest.once('drain', res));
+      rest.end();
+    } catch (err) {
+      rest.destroy(err as Error);
+    }
+  })();
+  return { head, stream: rest };
+}
+
+/** A full reference from an archive's name for an image, or undefined for a bare tag. */
+function normalizeName(name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  if (!name.includes('/') && !name.includes(':') && !name.includes('@')) return undefined; // a tag alone names no repository
+  try {
+    return formatReference(parseReference(name));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Loads a `docker save` archive (the classic layout with manifest.json, or the OCI layout
+ * that Docker 25+ writes) or an OCI archive (`skopeo copy ... oci-archive:`, kiln's
+ * `-o type=oci`), plain or gzip-compressed, into the content store, and names its images.
+ * Every blob under `blobs/sha256/` is verified against its name.
+ */
+export async function loadImageArchive(store: Store, input: NodeJS.ReadableStream): Promise<LoadedImage[]> {
+  const { head, stream } = await sniff(input);
+  const tar = head[0] === 0x1f && head[1] === 0x8b ? stream.pipe(createGunzip()) : stream;
+  const json = new Map<string, Buffer>();
+  const files = new Map<string, { digest: Digest; size: number; gzip: boolean }>();
+  const links = new Map<string, string>();
+  const ex = extract();
+  const done = (async () => {
+    for await (const entry of ex) {
+      const h = entry.header as Header;
+      const name = posix.normalize(h.name).replace(/^(\.\/)+|^\/+/, '');
+      if (h.type === 'symlink' || h.type === 'link') {
+        links.set(name, h.type === 'symlink' ? posix.normalize(posix.join(posix.dirname(name), h.linkname ?? '')) : posix.normalize(h.linkname ?? ''));
+        entry.resume();
+        continue;
+      }
+      if (h.type !== 'file') {
+        entry.resume();
+        continue;
+      }
+      const blob = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name);
+      if (name.endsWith('.json') || name === 'oci-layout' || name === 'repositories') {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const c of entry) {
+          size += (c as Buffer).length;
+          if (size > MAX_JSON) throw new KilnError(`${name} in the archive is larger than ${MAX_JSON} bytes`, { kind: 'input' });
+          chunks.push(c as Buffer);
+        }
+        const bytes = Buffer.concat(chunks);
+        json.set(name, bytes);
+        if (blob) await store.content.put(bytes); // legacy archives name configs <hex>.json
+        continue;
+      }
+      const sniffed = await sniff(entry as unknown as NodeJS.ReadableStream);
+      const put = await store.content.putStream(sniffed.stream, blob ? { digest: `sha256:${blob[1]}` as Digest, size: h.size } : undefined);
+      files.set(name, { ...put, gzip: sniffed.head[0] === 0x1f && sniffed.head[1] === 0x8b });
+    }
+  })();
+  tar.on('error', (err: Error) => ex.destroy(err));
+  tar.pipe(ex as unknown as NodeJS.WritableStream);
+  try {
+    await done;
+  } catch (err) {
+    throw err instanceof KilnError ? err : new KilnError(`cannot read the image archive: ${(err as Error).message}`, { kind: 'input' });
+  }
+  const fileOf = (p: string) => {
+    let path = posix.normalize(p);
+    for (let i = 0; i < 10 && links.has(path); i++) path = links.get(path)!;
+    return files.get(path);
+  };
+
+  const loaded: LoadedImage[] = [];
+  const index = json.get('index.json');
+  if (index) {
+    for (const d of parseImageIndex(index, 'index.json of the archive').manifests) {
+      if (!isDigest(d.digest) || !(await store.content.has(d.digest as Digest))) {
+        throw new KilnError(`the archive's index.json names ${d.digest}, which the archive does not hold`, { kind: 'input' });
+      }
+      const target: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size } as Descriptor;
+      const name = normalizeName(d.annotations?.[CONTAINERD_NAME]) ?? normalizeName(d.annotations?.[REF_NAME]);
+      if (name) store.images.put(name, target);
+      loaded.push({ name, target });
+    }
+    return loaded;
+  }
+  const manifest = json.get('manifest.json');
+  if (!manifest) throw new KilnError('not an image archive: neither index.json (OCI) nor manifest.json (docker save) is in it', { kind: 'input' });
+  const entries = JSON.parse(manifest.toString('utf8')) as { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
+  for (const e of entries) {
+    const configBytes = json.get(posix.normalize(e.Config));
+    if (!configBytes) throw new KilnError(`the archive's manifest.json names config ${e.Config}, which the archive does not hold`, { kind: 'input' });
+    const config = await store.content.put(configBytes);
+    const layers = e.Layers.map((l) => {
+      const f = fileOf(l);
+      if (!f) throw new KilnError(`the archive's manifest.json names layer ${l}, which the archive does not hold`, { kind: 'input' });
+      return { mediaType: f.gzip ? OCI_LAYER_GZIP : OCI_LAYER, digest: f.digest, size: f.size };
+    });
+    // An OCI manifest (what every OCI tool reads; a classic docker save has no manifest of its own).
+    const m = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: config.digest, size: config.size }, layers };
+    const put = await store.content.put(JSON.stringify(m));
+    const target = { mediaType: OCI_MANIFEST, digest: put.digest, size: put.size } as Descriptor;
+    const names = (e.RepoTags ?? []).map(normalizeName).filter((n): n is string => !!n);
+    for (const n of names) store.images.put(n, target);
+    if (names.length) names.forEach((name) => loaded.push({ name, target }));
+    else loaded.push({ target });
+  }
+  return loaded;
+}
