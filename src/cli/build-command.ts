@@ -2,13 +2,14 @@ import { dirname, resolve, basename } from 'node:path';
 import { stat, readFile, writeFile } from 'node:fs/promises';
 import { diskOf, gcPolicies, loadConfig } from './config.ts';
 import { join } from 'node:path';
-import { makeTempDir } from '../util/fs.ts';
+import { makeTempDir, removeAll } from '../util/fs.ts';
 import { loadSecrets } from './secrets.ts';
 import { resolveStateDir } from '../store/state-dir.ts';
 import { usageError } from '../util/errors.ts';
 import { hostPlatform, parsePlatform } from '../oci/platform.ts';
 import type { BuildRequest } from './request.ts';
 import { many, parseKeyValues, parseOutput } from './parse-flags.ts';
+import { isGitContext, isRemoteContext, materializeContext, type MaterializedContext } from './remote-context.ts';
 
 export interface BuildFlags {
   file?: string;
@@ -31,6 +32,7 @@ export interface BuildFlags {
   iidfile?: string;
   nocacheFilter?: unknown;
   secret?: unknown;
+  ociLayout?: unknown;
   config?: string;
   maxParallelism?: unknown;
   buildContext?: unknown;
@@ -40,19 +42,39 @@ const PROGRESS = ['auto', 'plain', 'tty', 'rawjson', 'quiet', 'none'] as const;
 
 /** Turns `kiln build` flags (docker/buildx and buildctl styles) into one BuildRequest. */
 export async function buildRequestFromFlags(contextArg: string | undefined, f: BuildFlags): Promise<BuildRequest> {
+  const tempDirs: string[] = [];
+  try {
+    return await requestFromFlags(contextArg, f, tempDirs);
+  } catch (err) {
+    for (const d of tempDirs) await removeAll(d);
+    throw err;
+  }
+}
+
+async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, tempDirs: string[]): Promise<BuildRequest> {
   const locals: Record<string, string> = {};
   for (const l of many(f.local)) {
     const i = l.indexOf('=');
     if (i <= 0) throw usageError(`invalid --local "${l}": want NAME=DIR`);
     locals[l.slice(0, i)] = resolve(l.slice(i + 1));
   }
-  if (contextArg) locals.context = resolve(contextArg);
+  let remote: MaterializedContext | undefined;
+  if (contextArg && isRemoteContext(contextArg) && !(await stat(contextArg).catch(() => undefined))) {
+    if (contextArg === '-' && f.file === '-') throw usageError('kiln build - -f -: stdin cannot be both the context and the Dockerfile');
+    remote = await materializeContext(contextArg, tempDirs);
+    locals.context = remote.dir;
+    if (remote.dockerfileDir) locals.dockerfile = remote.dockerfileDir;
+  } else if (contextArg) locals.context = resolve(contextArg);
   if (!locals.context) throw usageError('kiln build needs a build context', 'e.g. kiln build -t app .  (or --local context=DIR)');
   const ctxStat = await stat(locals.context).catch(() => undefined);
   if (!ctxStat?.isDirectory()) throw usageError(`build context ${locals.context} is not a directory`);
   let filename = 'Dockerfile';
-  const tempDirs: string[] = [];
-  if (f.file === '-') {
+  if (remote && f.file && f.file !== '-' && !remote.dockerfileDir) {
+    // -f with a remote context names a file inside it, as docker build reads it.
+    const p = resolve(remote.dir, f.file.replace(/^\/+/, ''));
+    locals.dockerfile = dirname(p);
+    filename = basename(p);
+  } else if (f.file === '-') {
     // Dockerfile from stdin: kept in a temp dir for the build (removed by the caller).
     const dir = await makeTempDir('kiln-stdin-');
     tempDirs.push(dir);
@@ -78,14 +100,29 @@ export async function buildRequestFromFlags(contextArg: string | undefined, f: B
     if (k.startsWith('label:')) (opts as Record<string, string>)[k] = v;
   }
   if (opts.filename) filename = opts.filename;
-  // --build-context NAME=DIR|docker-image://REF: frontends see `context:NAME` (as buildx passes it).
+  // buildctl --oci-layout NAME=DIR: layouts that oci-layout://NAME[:TAG|@DIGEST] contexts name.
+  const layoutStores: Record<string, string> = {};
+  for (const l of many(f.ociLayout)) {
+    const i = l.indexOf('=');
+    if (i <= 0) throw usageError(`invalid --oci-layout "${l}": want NAME=DIR`);
+    layoutStores[l.slice(0, i)] = resolve(l.slice(i + 1));
+  }
+  const ociLayouts: BuildRequest['ociLayouts'] = [];
+  for (const [k, v] of Object.entries(opts)) {
+    if (k.startsWith('context:') && v.startsWith('oci-layout://')) {
+      ociLayouts.push({ name: k.slice('context:'.length), ...parseOciLayoutRef(v.slice('oci-layout://'.length), layoutStores) });
+      delete opts[k];
+    }
+  }
+  // --build-context NAME=DIR|docker-image://REF|oci-layout://DIR|GIT_URL|https://URL: frontends see `context:NAME` (as buildx passes it).
   for (const bc of many(f.buildContext)) {
     const i = bc.indexOf('=');
     if (i <= 0) throw usageError(`invalid --build-context "${bc}": want NAME=DIR or NAME=docker-image://REF`);
     const name = bc.slice(0, i);
     const value = bc.slice(i + 1);
-    if (value.startsWith('docker-image://')) opts[`context:${name}`] = value;
-    else if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) throw usageError(`--build-context ${name}: ${value.split(':')[0]}:// contexts are not supported yet`, 'use a directory or docker-image://REF');
+    if (value.startsWith('docker-image://') || isGitContext(value) || /^https?:\/\//.test(value)) opts[`context:${name}`] = value;
+    else if (value.startsWith('oci-layout://')) ociLayouts.push({ name, ...parseOciLayoutRef(value.slice('oci-layout://'.length), layoutStores) });
+    else if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) throw usageError(`--build-context ${name}: ${value.split(':')[0]}:// contexts are not supported`, 'use a directory, docker-image://, oci-layout://, a git URL or an https URL');
     else {
       locals[name] = resolve(value);
       opts[`context:${name}`] = `local:${name}`;
@@ -125,6 +162,7 @@ export async function buildRequestFromFlags(contextArg: string | undefined, f: B
     progress,
     network: network === 'none' ? 'none' : 'host',
     noCache: f.cache === false || opts['no-cache'] === '',
+    ociLayouts,
     pull: !!f.pull || opts['image-resolve-mode'] === 'pull',
     runtime: f.runtime ?? cfg.runtime,
     opts,
@@ -137,4 +175,22 @@ export async function buildRequestFromFlags(contextArg: string | undefined, f: B
 /** The build file's text, for error frames; '' when it cannot be read. */
 export async function readBuildFile(req: BuildRequest): Promise<string> {
   return readFile(resolve(req.locals.dockerfile ?? req.locals.context!, req.filename), 'utf8').catch(() => '');
+}
+
+/** `DIR[:TAG|@DIGEST]` (DIR may name a --oci-layout store) → the layout dir and the image in it. */
+function parseOciLayoutRef(v: string, stores: Record<string, string>): { dir: string; ref: string } {
+  const at = v.indexOf('@sha256:');
+  let dir = v;
+  let ref = '';
+  if (at >= 0) {
+    dir = v.slice(0, at);
+    ref = v.slice(at + 1);
+  } else {
+    const colon = v.lastIndexOf(':');
+    if (colon > v.lastIndexOf('/')) {
+      dir = v.slice(0, colon);
+      ref = v.slice(colon + 1);
+    }
+  }
+  return { dir: stores[dir] ?? resolve(dir), ref };
 }

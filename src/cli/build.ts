@@ -30,6 +30,7 @@ import { createWorkerPool } from '../solver/worker-pool.ts';
 import { memoChecksum, prefetchContext } from './context-prefetch.ts';
 import { createImageStoreExporter } from './image-output.ts';
 import { resolveLocalImage } from '../source/image-local.ts';
+import { importOciLayoutDir } from '../store/image-load.ts';
 
 export interface BuildOutcome {
   ran: number;
@@ -82,6 +83,11 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
   void prefetchContext(req, checksum, store.layout.contextIndex); // on a worker, while the frontend runs
   try {
     const registry = createRegistryClient({});
+    // oci-layout:// contexts: their blobs into the content store, then read as pinned images (no registry).
+    for (const l of req.ociLayouts) {
+      const desc = await importOciLayoutDir(store, l.dir, l.ref);
+      req.opts[`context:${l.name}`] = `docker-image://oci-layout.invalid/${l.name.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}@${desc.digest}`;
+    }
     const resolver = createImageResolver(registry, { local: (ref, platform) => resolveLocalImage(store, ref, platform), pull: req.pull });
     const result = await runFrontend(req, resolver, progress);
     const ops: OpResolvers = {

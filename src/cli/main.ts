@@ -30,8 +30,9 @@ cli
   .option('--iidfile <file>', 'Write the image ID to this file')
   .option('--runtime <name>', 'OCI runtime: runc (default) or crun')
   .option('--frontend <name>', 'Frontend (buildctl style): dockerfile.v0')
-  .option('--build-context <name=value>', 'A named context: NAME=DIR or NAME=docker-image://REF (repeatable)')
+  .option('--build-context <name=value>', 'A named context: NAME=DIR|docker-image://REF|oci-layout://DIR[:TAG]|GIT_URL|https://URL (repeatable)')
   .option('--local <name=dir>', 'A named local directory (buildctl style: context=., dockerfile=.)')
+  .option('--oci-layout <name=dir>', 'An OCI layout that oci-layout://NAME contexts name (buildctl style)')
   .option('--opt <k=v>', 'A frontend option (buildctl style), e.g. build-arg:K=V, target=T')
   .option('--max-parallelism <n>', 'RUN steps at once (default: no limit, as BuildKit; or the config file)')
   .option('--root <dir>', 'State directory (default: $KILN_ROOT, the config file, or /var/lib/kiln)')
@@ -39,7 +40,7 @@ cli
   .example('kiln build -t app -o type=oci,dest=app.tar .')
   .action(async (context: string | undefined, flags: Record<string, unknown>) => {
     const { runBuildCommand } = await import('./run-build.ts');
-    await runBuildCommand(context, flags);
+    await runBuildCommand(context === STDIN_ARG ? '-' : context, flags);
   });
 
 cli
@@ -88,7 +89,7 @@ cli
   .option('--root <dir>', 'State directory')
   .option('--config <file>', 'Config file (default: $KILN_CONFIG or /etc/kiln/kiln.toml)')
   .example('kiln image load base.tar && kiln image ls')
-  .action(async (action: string | undefined, args: string[], flags: Record<string, unknown>) => (await import('./image-commands.ts')).runImageCommand(action, args, flags as never));
+  .action(async (action: string | undefined, args: string[], flags: Record<string, unknown>) => (await import('./image-commands.ts')).runImageCommand(action, args.map((a) => (a === STDIN_ARG ? '-' : a)), flags as never));
 
 cli
   .command('completion <shell>', 'Print a completion script: bash, zsh or fish')
@@ -126,6 +127,12 @@ cli.help((sections) =>
 );
 cli.version(version);
 
+/** What a positional `-` becomes for cac, which would drop it; commands read it back as `-`. */
+const STDIN_ARG = '\u0000stdin';
+
+/** Flags whose value may be `-` (stdin or stdout). */
+const DASH_VALUE_FLAGS = new Set(['-f', '--file', '-o', '--output', '-i', '--input']);
+
 /** `-f -` and `-o -` mean stdin/stdout; cac would read a lone `-` as a missing value. */
 function joinDashValues(argv: string[]): string[] {
   const out: string[] = [];
@@ -136,10 +143,10 @@ function joinDashValues(argv: string[]): string[] {
       out.push(a.replace('--no-cache-filter', '--nocache-filter'));
       continue;
     }
-    if (a.startsWith('-') && a !== '-' && a !== '--' && !a.includes('=') && argv[i + 1] === '-') {
+    if (DASH_VALUE_FLAGS.has(a) && argv[i + 1] === '-') {
       out.push(`${a}=-`);
       i++;
-    } else out.push(a);
+    } else out.push(a === '-' ? STDIN_ARG : a); // a lone `-` (the context on stdin) is no flag
   }
   return out;
 }

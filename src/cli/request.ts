@@ -25,6 +25,8 @@ export interface BuildRequest {
   noCache: boolean;
   /** `--pull`: image tags always from the registry, never the local image store. */
   pull: boolean;
+  /** Named contexts from OCI layouts: imported into the content store before the frontend runs. */
+  ociLayouts: { name: string; dir: string; ref: string }[];
   runtime?: string;
   /** RUN steps at once; 0: no limit (BuildKit's default). */
   maxParallelism: number;

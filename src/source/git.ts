@@ -26,7 +26,7 @@ function git(args: string[], cwd?: string): Promise<string> {
 }
 
 /** The commit `ref` names on `remote` (a full hash is taken as is). */
-async function resolveCommit(remote: string, ref: string): Promise<string> {
+export async function resolveCommit(remote: string, ref: string): Promise<string> {
   if (/^[0-9a-f]{40}$/.test(ref)) return ref;
   const out = await git(['ls-remote', remote, ref || 'HEAD']);
   const lines = out.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]);
@@ -34,6 +34,13 @@ async function resolveCommit(remote: string, ref: string): Promise<string> {
   const hit = exact.find(Boolean) ?? lines[0];
   if (!hit) throw new KilnError(`repository ${remote} has no ref ${JSON.stringify(ref || 'HEAD')}`, { kind: 'build' });
   return hit[0];
+}
+
+/** Fetches `sha` (named by `ref`) of `remote` shallowly and checks it out into the new repository `work`. */
+export async function checkoutCommit(remote: string, ref: string, sha: string, work: string): Promise<void> {
+  await git(['init', '-q', work]);
+  await git(['fetch', '-q', '--depth=1', remote, ref || 'HEAD'], work).catch(() => git(['fetch', '-q', remote], work));
+  await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', sha], work);
 }
 
 export function createGitSource(): SourceFactory {
@@ -53,9 +60,7 @@ export function createGitSource(): SourceFactory {
         const work = await makeTempDir(`${process.pid}-git-`, ctx.store.layout.run); // found by pid after a crash
         const active = await ctx.store.snapshots.prepare();
         try {
-          await git(['init', '-q', work]);
-          await git(['fetch', '-q', '--depth=1', remote, ref || 'HEAD'], work).catch(() => git(['fetch', '-q', remote], work));
-          await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', sha], work);
+          await checkoutCommit(remote, ref, sha, work);
           if (!keepGitDir) await rm(join(work, '.git'), { recursive: true, force: true });
           const from = subdir ? join(work, subdir) : work;
           await mkdir(active.fs, { recursive: true });

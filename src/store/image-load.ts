@@ -1,5 +1,7 @@
 import { extract, type Header } from 'tar-stream';
-import { posix } from 'node:path';
+import { join, posix } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { PassThrough, Readable } from 'node:stream';
 import { KilnError } from '../util/errors.ts';
@@ -57,6 +59,7 @@ function normalizeName(name: string | undefined): string | undefined {
  */
 export async function loadImageArchive(store: Store, input: NodeJS.ReadableStream): Promise<LoadedImage[]> {
   const { head, stream } = await sniff(input);
+  if (head.length === 0) throw new KilnError('the image archive is empty (nothing on stdin?)', { kind: 'input' });
   const tar = head[0] === 0x1f && head[1] === 0x8b ? stream.pipe(createGunzip()) : stream;
   const json = new Map<string, Buffer>();
   const files = new Map<string, { digest: Digest; size: number; gzip: boolean }>();
@@ -143,4 +146,50 @@ export async function loadImageArchive(store: Store, input: NodeJS.ReadableStrea
     else loaded.push({ target });
   }
   return loaded;
+}
+
+/**
+ * Copies the image that `ref` (a tag of the layout's index.json, a digest, or '' for the
+ * only one) names in the OCI layout directory `dir` into the content store, every blob
+ * verified; returns its descriptor. How `oci-layout://DIR[:TAG|@DIGEST]` contexts are read.
+ */
+export async function importOciLayoutDir(store: Store, dir: string, ref: string): Promise<Descriptor> {
+  const what = `OCI layout ${dir}`;
+  let indexBytes: Buffer;
+  try {
+    indexBytes = await readFile(join(dir, 'index.json'));
+  } catch (err) {
+    throw new KilnError(`${what}: cannot read index.json: ${(err as Error).message}`, { kind: 'input' });
+  }
+  const index = parseImageIndex(indexBytes, `${what}/index.json`);
+  const pick = ref.startsWith('sha256:')
+    ? index.manifests.find((d) => d.digest === ref) ?? ({ digest: ref, mediaType: '', size: 0 } as unknown as Descriptor)
+    : ref
+      ? index.manifests.find((d) => d.annotations?.[REF_NAME] === ref || d.annotations?.[CONTAINERD_NAME]?.endsWith(`:${ref}`))
+      : index.manifests.length === 1
+        ? index.manifests[0]
+        : undefined;
+  if (!pick) throw new KilnError(`${what}: no image ${ref ? `tagged ${ref}` : '(several, name one: oci-layout://DIR:TAG)'} in index.json`, { kind: 'input' });
+  const copy = async (d: string, size?: number): Promise<Buffer | undefined> => {
+    if (!isDigest(d)) throw new KilnError(`${what}: bad digest ${d}`, { kind: 'input' });
+    const path = join(dir, 'blobs', 'sha256', d.slice(7));
+    if (!(await store.content.has(d as Digest))) await store.content.putStream(createReadStream(path), { digest: d as Digest, size: size || undefined });
+    return undefined;
+  };
+  const visit = async (d: string, size?: number): Promise<void> => {
+    await copy(d, size);
+    const doc = JSON.parse(new TextDecoder().decode(await store.content.read(d as Digest))) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+    for (const m of doc.manifests ?? []) await visit(m.digest, m.size);
+    if (doc.config) await copy(doc.config.digest, doc.config.size);
+    for (const l of doc.layers ?? []) await copy(l.digest, l.size);
+  };
+  try {
+    await visit(pick.digest, pick.size);
+  } catch (err) {
+    if (err instanceof KilnError) throw err;
+    throw new KilnError(`${what}: ${(err as Error).message}`, { kind: 'input' });
+  }
+  const bytes = await store.content.read(pick.digest as Digest);
+  const mediaType = pick.mediaType || (JSON.parse(new TextDecoder().decode(bytes)) as { mediaType?: string }).mediaType || '';
+  return { mediaType, digest: pick.digest, size: bytes.byteLength } as Descriptor;
 }

@@ -36,7 +36,8 @@ describe('local image store', () => {
       expect(l1.code).toBe(0);
       expect(l1.stdout).toBe('Loaded image: corp/base:1\n');
       const l2 = await runKiln(['image', 'load', '-'], { root: offline.root, input: undefined, env: {} });
-      expect(l2.code).toBe(2); // no stdin given: a clear error, not a hang
+      expect(l2.code).toBe(1); // nothing on stdin: a clear error, not a hang
+      expect(l2.stderr).toContain('the image archive is empty');
       expect((await runKiln(['image', 'tag', 'corp/base:1', 'base:latest'], { root: offline.root })).code).toBe(0);
       const ls = await runKiln(['image', 'ls'], { root: offline.root });
       expect(ls.stdout).toMatch(/^base:latest\s+sha256:/m);

@@ -1,6 +1,7 @@
 /** --build-context NAME=DIR|docker-image://REF: read by FROM, COPY --from and RUN --mount from=. */
 import { describe, expect, test } from 'bun:test';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { useBuildEnv } from '../helpers/build-env.ts';
 import { makeContext, runKiln } from '../helpers/kiln.ts';
@@ -39,6 +40,48 @@ describe('named contexts', () => {
     } finally {
       await extra.cleanup();
       await ctx.cleanup();
+      await removeAll(out);
+    }
+  });
+
+  test('oci-layout:// (path or --oci-layout store, by tag) and an http URL as named contexts', async () => {
+    // An OCI layout holding a small image (made by kiln itself, tagged 1.0), served nowhere.
+    const base = await makeContext({ Dockerfile: 'FROM scratch\nCOPY marker /marker\n', marker: 'from the layout\n' });
+    const layout = await makeTempDir('kiln-layout-');
+    const files = await makeContext({ 'f.txt': 'over http\n' });
+    const server = createServer(async (req, res) => res.end(await readFile(join(files.dir, 'f.txt'))));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/files/f.txt`;
+    const out = await makeTempDir('kiln-out-');
+    const ctx = await makeContext({
+      Dockerfile: ['FROM scratch', 'COPY --from=layout /marker /via-path', 'COPY --from=store /marker /via-store', 'COPY --from=web f.txt /web.txt', ''].join('\n'),
+    });
+    try {
+      const b = await runKiln(['build', '--progress=plain', '-t', 'x:1.0', '-o', `type=oci,dest=${join(layout, 'l')},tar=false`, base.dir], { root: env.state.root });
+      expect(b.code).toBe(0);
+      const r = await runKiln(
+        [
+          'build', '--progress=plain',
+          '--build-context', `layout=oci-layout://${join(layout, 'l')}:1.0`,
+          '--oci-layout', `mystore=${join(layout, 'l')}`,
+          '--opt', 'context:store=oci-layout://mystore:1.0',
+          '--build-context', `web=${url}`,
+          '-o', `type=local,dest=${out}`, ctx.dir,
+        ],
+        { root: env.state.root },
+      );
+      if (r.code !== 0) console.error(r.stderr);
+      expect(r.code).toBe(0);
+      expect(await readFile(join(out, 'via-path'), 'utf8')).toBe('from the layout\n');
+      expect(await readFile(join(out, 'via-store'), 'utf8')).toBe('from the layout\n');
+      expect(await readFile(join(out, 'web.txt'), 'utf8')).toBe('over http\n');
+      const bad = await runKiln(['build', '--build-context', `layout=oci-layout://${join(layout, 'l')}:2.0`, ctx.dir], { root: env.state.root });
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('no image tagged 2.0');
+    } finally {
+      await new Promise((r) => server.close(r));
+      for (const c of [base, files, ctx]) await c.cleanup();
+      await removeAll(layout);
       await removeAll(out);
     }
   });

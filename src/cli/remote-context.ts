@@ -1,0 +1,95 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { KilnError, usageError } from '../util/errors.ts';
+import { makeTempDir, removeAll } from '../util/fs.ts';
+import { extractArchive, isArchive } from '../solver/ops/file-unpack.ts';
+import { checkoutCommit, resolveCommit } from '../source/git.ts';
+
+/** A context made from something that is not a directory: where it is, and a Dockerfile that came instead of one. */
+export interface MaterializedContext {
+  dir: string;
+  /** Set when the input was a Dockerfile (stdin or a URL to a text file): the context is empty. */
+  dockerfileDir?: string;
+}
+
+/** Docker's rules for a git context: git://, git@, github.com/, or an http(s) URL of a .git repository. */
+export function isGitContext(arg: string): boolean {
+  return /^git:\/\//.test(arg) || /^git@[^:]+:/.test(arg) || /^github\.com\//.test(arg) || /^https?:\/\/[^#]+\.git(#.*)?$/.test(arg);
+}
+
+export function isRemoteContext(arg: string): boolean {
+  return arg === '-' || isGitContext(arg) || /^https?:\/\//.test(arg);
+}
+
+/** An archive (any compression) becomes the context; anything else is taken as the Dockerfile. */
+async function fromFile(file: string, dir: string, what: string): Promise<MaterializedContext> {
+  const ctx = join(dir, 'context');
+  await mkdir(ctx);
+  const compression = await isArchive(file);
+  if (compression) {
+    try {
+      await extractArchive(file, compression, ctx, '/');
+    } catch (err) {
+      throw new KilnError(`cannot extract the build context from ${what}: ${(err as Error).message}`, { kind: 'input' });
+    }
+    return { dir: ctx };
+  }
+  const text = await readFile(file);
+  if (text.includes(0)) throw new KilnError(`${what} is neither a tar archive nor a Dockerfile`, { kind: 'input' });
+  const df = join(dir, 'dockerfile');
+  await mkdir(df);
+  await writeFile(join(df, 'Dockerfile'), text);
+  return { dir: ctx, dockerfileDir: df };
+}
+
+/**
+ * The build context of `kiln build ARG` when ARG is not a directory, as docker build reads
+ * it: `-` (a tar on stdin, plain or compressed, or a Dockerfile alone), a git URL
+ * (`URL#ref:subdir`), or an https URL of a tarball (or of a Dockerfile). Materialized in a
+ * temp dir added to `tempDirs` (removed after the build).
+ */
+export async function materializeContext(arg: string, tempDirs: string[]): Promise<MaterializedContext> {
+  const dir = await makeTempDir('kiln-context-');
+  try {
+    const out = await materializeIn(arg, dir);
+    tempDirs.push(dir);
+    return out;
+  } catch (err) {
+    await removeAll(dir);
+    throw err;
+  }
+}
+
+async function materializeIn(arg: string, dir: string): Promise<MaterializedContext> {
+  if (arg === '-') {
+    const file = join(dir, 'stdin');
+    await pipeline(process.stdin, createWriteStream(file));
+    if ((await stat(file)).size === 0) throw usageError('kiln build -: nothing on stdin', 'pipe a tar of the context (or a Dockerfile) into kiln build -');
+    return fromFile(file, dir, 'stdin');
+  }
+  if (isGitContext(arg)) {
+    const hash = arg.indexOf('#');
+    let remote = hash < 0 ? arg : arg.slice(0, hash);
+    if (remote.startsWith('github.com/')) remote = `https://${remote}`;
+    const [ref = '', subdir = ''] = (hash < 0 ? '' : arg.slice(hash + 1)).split(':');
+    const work = join(dir, 'repo');
+    await checkoutCommit(remote, ref, await resolveCommit(remote, ref), work);
+    await rm(join(work, '.git'), { recursive: true, force: true });
+    const ctx = subdir ? join(work, subdir) : work;
+    if (!(await stat(ctx).catch(() => undefined))?.isDirectory()) throw new KilnError(`${arg}: ${subdir} is not a directory in the repository`, { kind: 'input' });
+    return { dir: ctx };
+  }
+  const file = join(dir, 'download');
+  let res: Response;
+  try {
+    res = await fetch(arg, { redirect: 'follow' });
+  } catch (err) {
+    throw new KilnError(`cannot download the build context ${arg}: ${(err as Error).message}`, { kind: 'runtime' });
+  }
+  if (!res.ok || !res.body) throw new KilnError(`cannot download the build context ${arg}: HTTP ${res.status}`, { kind: 'runtime' });
+  await pipeline(Readable.fromWeb(res.body as never), createWriteStream(file));
+  return fromFile(file, dir, arg);
+}
