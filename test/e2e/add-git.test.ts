@@ -1,11 +1,11 @@
 /** ADD of a git repository served by `git daemon` on 127.0.0.1: refs, keep-git-dir, cache by commit. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
+import { freePort } from '../helpers/registry.ts';
 
 let state: Awaited<ReturnType<typeof tempStateDir>>;
 let repos: string;
@@ -16,14 +16,6 @@ function git(args: string[], cwd: string) {
   const r = spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout.trim();
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 beforeAll(async () => {
