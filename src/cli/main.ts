@@ -92,6 +92,15 @@ cli
   .action(async (action: string | undefined, args: string[], flags: Record<string, unknown>) => (await import('./image-commands.ts')).runImageCommand(action, args.map((a) => (a === STDIN_ARG ? '-' : a)), flags as never));
 
 cli
+  .command('login [server]', 'Log in to a registry (credentials stored as docker stores them)')
+  .option('-u, --username <user>', 'User name')
+  .option('-p, --password <password>', 'Password (prefer --password-stdin)')
+  .option('--password-stdin', 'Read the password from stdin')
+  .action(async (server: string | undefined, flags: Record<string, unknown>) => (await import('./login.ts')).runLogin(server, flags as never));
+
+cli.command('logout [server]', 'Log out from a registry').action(async (server: string | undefined) => (await import('./login.ts')).runLogout(server));
+
+cli
   .command('completion <shell>', 'Print a completion script: bash, zsh or fish')
   .example('source <(kiln completion bash)')
   .action(async (shell: string) => {

@@ -9,7 +9,7 @@ import type { Descriptor } from '../oci/types.ts';
 import type { Credentials } from './auth.ts';
 import { blobStream, blobToFile, type BlobStream } from './blob.ts';
 import { fetchManifest, resolveImage, type FetchedManifest, type ResolvedImage } from './manifest.ts';
-import { createTransport } from './transport.ts';
+import { createTransport, discard } from './transport.ts';
 import type { Dispatcher } from 'undici';
 
 export type { Credentials } from './auth.ts';
@@ -50,6 +50,8 @@ export interface RegistryClient {
    * while streaming, then renames it into place. Never leaves a partial file at `path`.
    */
   fetchBlobToFile(ref: Reference, desc: Descriptor, path: string): Promise<void>;
+  /** `GET /v2/` with this client's credentials (what `docker login` checks): the HTTP status. */
+  ping(host: string): Promise<number>;
   /** Closes idle connections. Idempotent. */
   close(): Promise<void>;
 }
@@ -76,6 +78,11 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     },
     fetchBlobToFile: function fetchBlobToFile(ref, desc, path) {
       return blobToFile(t, ref, desc, path);
+    },
+    ping: async function ping(host) {
+      const res = await t.send({ domain: host, path: 'kiln/login' }, { method: 'GET', path: '/v2/' });
+      await discard(res.body);
+      return res.status;
     },
     close: function close() {
       closed ??= t.close();

@@ -5,3 +5,4 @@ export { isNotFoundError, isUnauthorizedError, type RegistryError } from './erro
 export { selectPlatformManifest } from './manifest.ts';
 export { apiHost, registryBaseUrl, useHttp } from './hosts.ts';
 export { parseWwwAuthenticate, type Challenge } from './auth.ts';
+export { dockerCredentials, storeCredentials, eraseCredentials, dockerConfigPath } from './docker-credentials.ts';
