@@ -1,6 +1,6 @@
 import { dirname, resolve, basename } from 'node:path';
 import { stat, readFile, writeFile } from 'node:fs/promises';
-import { diskOf, gcPolicies, loadConfig } from './config.ts';
+import { diskOf, gcPolicies, loadConfig, registryOptions } from './config.ts';
 import { join } from 'node:path';
 import { makeTempDir, removeAll } from '../util/fs.ts';
 import { loadSecrets } from './secrets.ts';
@@ -163,6 +163,7 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
     network: network === 'none' ? 'none' : 'host',
     noCache: f.cache === false || opts['no-cache'] === '',
     ociLayouts,
+    registry: registryOptions(cfg),
     pull: !!f.pull || opts['image-resolve-mode'] === 'pull',
     runtime: f.runtime ?? cfg.runtime,
     opts,

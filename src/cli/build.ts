@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { openStoreAfterCrash } from './open-store.ts';
-import { createRegistryClient, dockerCredentials } from '../registry/index.ts';
+import { registryClientFor } from './registry-client.ts';
 import { createImageResolver } from '../source/image-resolver.ts';
 import { createImageSource } from '../source/image.ts';
 import { createLocalSource } from '../source/local.ts';
@@ -82,7 +82,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
   const checksum = memoChecksum((dir, filter) => pool.run('checksumTree', dir, filter));
   void prefetchContext(req, checksum, store.layout.contextIndex); // on a worker, while the frontend runs
   try {
-    const registry = createRegistryClient({ credentials: dockerCredentials() });
+    const registry = registryClientFor(req);
     // oci-layout:// contexts: their blobs into the content store, then read as pinned images (no registry).
     for (const l of req.ociLayouts) {
       const desc = await importOciLayoutDir(store, l.dir, l.ref);

@@ -1,4 +1,4 @@
-import { createRegistryClient, dockerCredentials } from '../registry/index.ts';
+import { registryClientFor } from './registry-client.ts';
 import { createImageResolver } from '../source/image-resolver.ts';
 import type { FrontendWarning } from '../frontend/api.ts';
 import { RULES, type RuleName } from '../frontend/dockerfile/lint/index.ts';
@@ -15,7 +15,7 @@ import { readBuildFile } from './build-command.ts';
  */
 export async function runCheck(req: BuildRequest): Promise<number> {
   const warnings: FrontendWarning[] = [];
-  const ctx = createFrontendContext(req, createImageResolver(createRegistryClient({ credentials: dockerCredentials() })), (w) => warnings.push(w));
+  const ctx = createFrontendContext(req, createImageResolver(registryClientFor(req)), (w) => warnings.push(w));
   const frontend = await loadFrontend(req.frontend);
   let failure: unknown;
   try {

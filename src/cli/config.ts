@@ -14,6 +14,10 @@ import { suggest } from '../frontend/dockerfile/instructions/suggest.ts';
  *   root = "/var/lib/kiln"          # state dir (--root and KILN_ROOT win)
  *   max-parallelism = 4             # RUN steps at once (--max-parallelism wins)
  *   runtime = "runc"                # or "crun" (--runtime wins)
+ *   [registry."docker.io"]
+ *   mirrors = ["mirror.internal:5000"]   # asked first, in order; the registry itself last
+ *   [registry."registry.internal:5000"]
+ *   http = true                     # plain http (localhost and 127.0.0.1 always are)
  *   [gc]
  *   enabled = true                  # GC after every build
  *   reserved-space = "10GB"         # defaults as BuildKit: 10% of the disk, at most 10GB
@@ -40,6 +44,16 @@ const ConfigSchema = v.strictObject({
   root: v.optional(v.string()),
   'max-parallelism': v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   runtime: v.optional(v.picklist(['runc', 'crun'])),
+  /** Per registry host, as buildkitd.toml's [registry."host"]: mirrors, and plain http. */
+  registry: v.optional(
+    v.record(
+      v.string(),
+      v.strictObject({
+        mirrors: v.optional(v.array(v.string())),
+        http: v.optional(v.boolean()),
+      }),
+    ),
+  ),
   gc: v.optional(
     v.strictObject({
       enabled: v.optional(v.boolean()),
@@ -53,7 +67,7 @@ const ConfigSchema = v.strictObject({
 export type KilnConfig = v.InferOutput<typeof ConfigSchema>;
 type PolicyConfig = v.InferOutput<typeof PolicySchema>;
 
-const KEYS = ['root', 'max-parallelism', 'runtime', 'gc', 'enabled', 'reserved-space', 'max-used-space', 'min-free-space', 'policy', 'keep-duration', 'filters', 'all'];
+const KEYS = ['root', 'max-parallelism', 'runtime', 'registry', 'mirrors', 'http', 'gc', 'enabled', 'reserved-space', 'max-used-space', 'min-free-space', 'policy', 'keep-duration', 'filters', 'all'];
 
 export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   if (process.getuid?.() === 0) return '/etc/kiln/kiln.toml';
@@ -149,4 +163,15 @@ export async function diskOf(dir: string): Promise<{ total: number; free: number
 /** The default RUN parallelism: BuildKit has no limit by default; kiln uses the CPU count, at least 4. */
 export function defaultMaxParallelism(): number {
   return Math.max(4, availableParallelism());
+}
+
+/** The registry client's options from the config file: mirrors and plain-http hosts. */
+export function registryOptions(cfg: KilnConfig): { insecureHosts: string[]; mirrors: Record<string, string[]> } {
+  const insecureHosts: string[] = [];
+  const mirrors: Record<string, string[]> = {};
+  for (const [host, r] of Object.entries(cfg.registry ?? {})) {
+    if (r.http) insecureHosts.push(host);
+    if (r.mirrors?.length) mirrors[host] = r.mirrors;
+  }
+  return { insecureHosts, mirrors };
 }

@@ -49,12 +49,12 @@ export async function debugWords(words: string[], env: unknown, escape?: string)
 export async function debugLlb(context: string | undefined, flags: Record<string, unknown>): Promise<void> {
   const { buildRequestFromFlags } = await import('./build-command.ts');
   const { runFrontend } = await import('./build.ts');
-  const { createRegistryClient, dockerCredentials } = await import('../registry/index.ts');
+  const { registryClientFor } = await import('./registry-client.ts');
   const { createImageResolver } = await import('../source/image-resolver.ts');
   const { createPlainPrinter } = await import('../progress/plain.ts');
   const req = await buildRequestFromFlags(context, flags);
   const { removeAll } = await import('../util/fs.ts');
-  const result = await runFrontend(req, createImageResolver(createRegistryClient({ credentials: dockerCredentials() })), createPlainPrinter((s) => process.stderr.write(s))).finally(async () => {
+  const result = await runFrontend(req, createImageResolver(registryClientFor(req)), createPlainPrinter((s) => process.stderr.write(s))).finally(async () => {
     for (const d of req.tempDirs) await removeAll(d);
   });
   process.stdout.write(`${JSON.stringify({ definition: result.definition, config: result.config }, null, 2)}\n`);

@@ -25,6 +25,8 @@ export interface BuildRequest {
   noCache: boolean;
   /** `--pull`: image tags always from the registry, never the local image store. */
   pull: boolean;
+  /** Registry mirrors and plain-http hosts (config file). */
+  registry: { insecureHosts: string[]; mirrors: Record<string, string[]> };
   /** Named contexts from OCI layouts: imported into the content store before the frontend runs. */
   ociLayouts: { name: string; dir: string; ref: string }[];
   runtime?: string;

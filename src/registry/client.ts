@@ -22,6 +22,8 @@ export interface RegistryClientOptions {
   userAgent?: string;
   /** Credentials for a reference's domain (`docker.io`, `127.0.0.1:5000`), or undefined for anonymous. */
   credentials?: (host: string) => Credentials | undefined;
+  /** Mirror hosts asked before a registry domain, in order (the config file's `mirrors`). */
+  mirrors?: (domain: string) => string[] | undefined;
   /** Attempts per request including the first (default 4); backoff starts at `retryDelayMs` (250). */
   attempts?: number;
   retryDelayMs?: number;
@@ -61,6 +63,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     insecureHosts: opts.insecureHosts,
     userAgent: opts.userAgent,
     credentials: opts.credentials,
+    mirrors: opts.mirrors,
     attempts: opts.attempts,
     retryDelayMs: opts.retryDelayMs,
     dispatcher: opts.dispatcher,

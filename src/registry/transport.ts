@@ -20,6 +20,8 @@ export interface TransportOptions {
   retryDelayMs?: number;
   /** Use this undici dispatcher instead of a private Agent (the caller then owns closing it). */
   dispatcher?: Dispatcher;
+  /** Mirror hosts to ask before a registry domain (`docker.io` → `["mirror.local:5000"]`). */
+  mirrors?: (domain: string) => string[] | undefined;
 }
 
 export interface SendRequest {
@@ -102,10 +104,37 @@ export function createTransport(opts: TransportOptions = {}): Transport {
     throw new Error(`too many redirects from ${url}`);
   }
 
+  /**
+   * Mirrors of `ref`'s registry are asked first, each once (no retries): the first answer
+   * below 400 wins; an unreachable mirror, or one without the content, falls back to the next
+   * and finally to the registry itself. Content is verified by digest either way.
+   */
+  async function send(ref: Reference, req: SendRequest): Promise<RegistryResponse> {
+    for (const mirror of opts.mirrors?.(ref.domain) ?? []) {
+      try {
+        const res = await sendTo({ ...ref, domain: mirror }, req, 1);
+        if (res.status < 400) return res;
+        await discard(res.body);
+      } catch {
+        // this mirror cannot help: try the next, then the origin
+      }
+    }
+    return sendTo(ref, req, attempts);
+  }
+
   return {
     attempts,
     backoff,
-    async send(ref, req) {
+    send,
+    async close() {
+      // Bun's built-in undici has a stub Agent that may lack close().
+      const d = dispatcher as { close?: () => Promise<void> };
+      if (!opts.dispatcher && typeof d.close === 'function') await d.close();
+    },
+  };
+
+  async function sendTo(ref: Reference, req: SendRequest, attempts: number): Promise<RegistryResponse> {
+    {
       const base = registryBaseUrl(ref.domain, opts.insecureHosts);
       const host = apiHost(ref.domain);
       const origin = new URL(base).origin;
@@ -139,13 +168,8 @@ export function createTransport(opts: TransportOptions = {}): Transport {
           throw unreachableError(host, err);
         }
       }
-    },
-    async close() {
-      // Bun's built-in undici has a stub Agent that may lack close().
-      const d = dispatcher as { close?: () => Promise<void> };
-      if (!opts.dispatcher && typeof d.close === 'function') await d.close();
-    },
-  };
+    }
+  }
 }
 
 function withoutAuth(h: Record<string, string>): Record<string, string> {
