@@ -29,6 +29,8 @@ import type { ExportResult } from '../exporter/types.ts';
 import { createWorkerPool } from '../solver/worker-pool.ts';
 import { memoChecksum, prefetchContext } from './context-prefetch.ts';
 import { createImageStoreExporter } from './image-output.ts';
+import { pushImage } from './image-push.ts';
+import { normalizeImageName } from '../exporter/image-name.ts';
 import { resolveLocalImage } from '../source/image-local.ts';
 import { importOciLayoutDir } from '../store/image-load.ts';
 
@@ -73,9 +75,11 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
   const exporters = fileOutputs.map(exporterFor);
   const store = await openStoreAfterCrash(req.root, req.runtime);
   // type=image (and -t alone, as docker build) → the local image store.
+  const pushes: string[] = [];
   for (const o of req.outputs.filter((x) => x.type === 'image')) {
-    if (o.attrs.push === 'true') throw new KilnError('output type=image,push=true: pushing is not supported yet', { kind: 'usage', hint: 'store it (-o type=image,name=R) or write an archive (-o type=oci,dest=FILE)' });
-    exporters.push(createImageStoreExporter(store, (o.attrs.name ?? '').split(',').filter(Boolean)));
+    const names = (o.attrs.name ?? '').split(',').filter(Boolean);
+    exporters.push(createImageStoreExporter(store, names));
+    if (o.attrs.push === 'true') pushes.push(...(names.length ? names : req.tags).map(normalizeImageName));
   }
   if (req.outputs.length === 0 && req.tags.length) exporters.push(createImageStoreExporter(store, []));
   const pool = createWorkerPool();
@@ -124,6 +128,11 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       return outcome;
     };
     const outcome = await exportAll();
+    for (const name of pushes) {
+      const started = Date.now();
+      const digest = await pushImage(store, registry, name);
+      progress.emit({ type: 'info', message: `pushed ${name} (${digest}) in ${((Date.now() - started) / 1000).toFixed(1)}s`, time: Date.now() });
+    }
     if (req.gc) await autoGc(store, req.gc, progress);
     return outcome;
   } finally {

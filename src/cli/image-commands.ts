@@ -4,7 +4,9 @@ import { pipeline } from 'node:stream/promises';
 import { pack } from 'tar-stream';
 import { resolveStateDir, type Store } from '../store/index.ts';
 import { openStoreAfterCrash } from './open-store.ts';
-import { loadConfig } from './config.ts';
+import { loadConfig, registryOptions } from './config.ts';
+import { registryClientFor } from './registry-client.ts';
+import { pushImage } from './image-push.ts';
 import { loadImageArchive } from '../store/image-load.ts';
 import { imageBlobs } from '../store/gc.ts';
 import { familiarImageName, normalizeImageName } from '../exporter/image-name.ts';
@@ -22,7 +24,7 @@ export interface ImageFlags {
   input?: string;
 }
 
-const USAGE = 'kiln image load [-i] FILE|- | ls | rm NAME... | tag SOURCE TARGET | save NAME... -o FILE|-';
+const USAGE = 'kiln image load [-i] FILE|- | ls | rm NAME... | tag SOURCE TARGET | push NAME | save NAME... -o FILE|-';
 
 async function withStore<T>(flags: ImageFlags, fn: (store: Store) => Promise<T>): Promise<T> {
   const root = resolveStateDir(flags.root, process.env, (await loadConfig(flags.config)).root);
@@ -96,6 +98,21 @@ export async function runImageCommand(action: string | undefined, args: string[]
       if (args.length !== 2) throw usageError('kiln image tag needs SOURCE and TARGET', USAGE);
       await withStore(flags, async (store) => {
         store.images.put(normalizeImageName(args[1]!), recordOf(store, args[0]!).target);
+      });
+      return;
+    }
+    case 'push': {
+      if (args.length !== 1) throw usageError('kiln image push needs one name', USAGE);
+      const cfg = await loadConfig(flags.config);
+      await withStore(flags, async (store) => {
+        const registry = registryClientFor({ registry: registryOptions(cfg) });
+        try {
+          const name = normalizeImageName(args[0]!);
+          const digest = await pushImage(store, registry, name, (l) => process.stdout.write(`${l}\n`));
+          process.stdout.write(`${familiarImageName(name)}: digest: ${digest}\n`);
+        } finally {
+          await registry.close();
+        }
       });
       return;
     }

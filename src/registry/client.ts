@@ -10,6 +10,7 @@ import type { Credentials } from './auth.ts';
 import { blobStream, blobToFile, type BlobStream } from './blob.ts';
 import { fetchManifest, resolveImage, type FetchedManifest, type ResolvedImage } from './manifest.ts';
 import { createTransport, discard } from './transport.ts';
+import { pushBlob, putManifest } from './push.ts';
 import type { Dispatcher } from 'undici';
 
 export type { Credentials } from './auth.ts';
@@ -52,6 +53,10 @@ export interface RegistryClient {
    * while streaming, then renames it into place. Never leaves a partial file at `path`.
    */
   fetchBlobToFile(ref: Reference, desc: Descriptor, path: string): Promise<void>;
+  /** Uploads a blob unless the repository has it. */
+  pushBlob(ref: Reference, desc: Descriptor, open: () => NodeJS.ReadableStream | Buffer): Promise<'exists' | 'pushed'>;
+  /** Puts a manifest or index under a tag (or its digest). */
+  putManifest(ref: Reference, mediaType: string, bytes: Uint8Array, reference: string): Promise<void>;
   /** `GET /v2/` with this client's credentials (what `docker login` checks): the HTTP status. */
   ping(host: string): Promise<number>;
   /** Closes idle connections. Idempotent. */
@@ -81,6 +86,12 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     },
     fetchBlobToFile: function fetchBlobToFile(ref, desc, path) {
       return blobToFile(t, ref, desc, path);
+    },
+    pushBlob: function push(ref, desc, open) {
+      return pushBlob(t, ref, desc, open);
+    },
+    putManifest: function put(ref, mediaType, bytes, reference) {
+      return putManifest(t, ref, mediaType, bytes, reference);
     },
     ping: async function ping(host) {
       const res = await t.send({ domain: host, path: 'kiln/login' }, { method: 'GET', path: '/v2/' });

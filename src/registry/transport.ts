@@ -25,10 +25,14 @@ export interface TransportOptions {
 }
 
 export interface SendRequest {
-  method: 'GET' | 'HEAD';
-  /** Path under the registry root, starting with `/v2/`. */
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT';
+  /** Path under the registry root, starting with `/v2/`; or an absolute URL (an upload's Location). */
   path: string;
   headers?: Record<string, string>;
+  /** The request body, made anew for every attempt (uploads). */
+  body?: () => Buffer | NodeJS.ReadableStream;
+  /** Ask for push rights (`repository:NAME:pull,push`). */
+  push?: boolean;
 }
 
 export interface RegistryResponse {
@@ -88,11 +92,11 @@ export function createTransport(opts: TransportOptions = {}): Transport {
   }
 
   /** One request following redirects; 401 from the registry origin is returned to the caller. */
-  async function exchange(url: string, method: string, headers: Record<string, string>, origin: string): Promise<RegistryResponse> {
+  async function exchange(url: string, method: string, headers: Record<string, string>, origin: string, body?: () => Buffer | NodeJS.ReadableStream): Promise<RegistryResponse> {
     let current = url;
     for (let hop = 0; hop <= 5; hop++) {
       const h = new URL(current).origin === origin ? headers : withoutAuth(headers);
-      const res = await request(current, { method: method as 'GET', headers: h, dispatcher });
+      const res = await request(current, { method: method as 'GET', headers: h, dispatcher, body: body?.() as never });
       const loc = header(res.headers, 'location');
       if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && loc) {
         await discard(res.body);
@@ -110,7 +114,8 @@ export function createTransport(opts: TransportOptions = {}): Transport {
    * and finally to the registry itself. Content is verified by digest either way.
    */
   async function send(ref: Reference, req: SendRequest): Promise<RegistryResponse> {
-    for (const mirror of opts.mirrors?.(ref.domain) ?? []) {
+    const readOnly = req.method === 'GET' || req.method === 'HEAD';
+    for (const mirror of readOnly ? (opts.mirrors?.(ref.domain) ?? []) : []) {
       try {
         const res = await sendTo({ ...ref, domain: mirror }, req, 1);
         if (res.status < 400) return res;
@@ -138,19 +143,19 @@ export function createTransport(opts: TransportOptions = {}): Transport {
       const base = registryBaseUrl(ref.domain, opts.insecureHosts);
       const host = apiHost(ref.domain);
       const origin = new URL(base).origin;
-      const scope = `repository:${ref.path}:pull`;
-      const url = base + req.path;
+      const scope = `repository:${ref.path}:${req.push ? 'pull,push' : 'pull'}`;
+      const url = /^https?:\/\//.test(req.path) ? req.path : base + req.path;
       for (let attempt = 0; ; attempt++) {
         const headers: Record<string, string> = { 'user-agent': userAgent, ...req.headers };
         try {
           const authz = await auth.authorization(origin, ref.domain, scope);
           if (authz) headers.authorization = authz;
-          let res = await exchange(url, req.method, headers, origin);
+          let res = await exchange(url, req.method, headers, origin, req.body);
           if (res.status === 401 && new URL(res.url).origin === origin) {
             const retryWith = await auth.onUnauthorized(origin, ref.domain, scope, header(res.headers, 'www-authenticate'));
             if (retryWith && retryWith !== authz) {
               await discard(res.body);
-              res = await exchange(url, req.method, { ...headers, authorization: retryWith }, origin);
+              res = await exchange(url, req.method, { ...headers, authorization: retryWith }, origin, req.body);
             }
           }
           if (isRetryableStatus(res.status) && attempt + 1 < attempts) {

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
 import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
@@ -66,6 +67,38 @@ describe('registry credentials', () => {
       expect(helped.code).toBe(0);
     } finally {
       await ctx.cleanup();
+    }
+  });
+
+  test('push: kiln image push and -o type=image,push=true, refused without credentials, verified with skopeo', async () => {
+    const host = reg.ref.split('/')[0]!;
+    const dockerConfig = join(home, 'push-docker');
+    const env = { DOCKER_CONFIG: dockerConfig };
+    const other = await tempStateDir();
+    const ctx = await makeContext({ Dockerfile: `FROM ${reg.ref}\nRUN echo pushed > /p\n`, 'pull/Dockerfile': `FROM ${host}/app:1\nRUN cat /p > /q\n` });
+    try {
+      expect((await runKiln(['login', host, '-u', USER, '--password-stdin'], { root: state.root, env, input: PASSWORD })).code).toBe(0);
+      const b = await runKiln(['build', '--progress=plain', '-o', `type=image,name=${host}/app:1,push=true`, ctx.dir], { root: state.root, env });
+      if (b.code !== 0) console.error(b.stderr);
+      expect(b.code).toBe(0);
+      expect(b.stderr).toContain(`pushed ${host}/app:1`);
+      const inspect = spawnSync('skopeo', ['inspect', '--tls-verify=false', '--creds', `${USER}:${PASSWORD}`, `docker://${host}/app:1`], { encoding: 'utf8' });
+      expect(inspect.status).toBe(0);
+      // kiln image push of a re-tagged image; without credentials it is refused with a hint.
+      expect((await runKiln(['image', 'tag', `${host}/app:1`, `${host}/app:2`], { root: state.root })).code).toBe(0);
+      const anon = await runKiln(['image', 'push', `${host}/app:2`], { root: state.root, env: { DOCKER_CONFIG: join(home, 'nobody') } });
+      expect(anon.code).toBe(1);
+      expect(anon.stderr).toContain('kiln login');
+      const pushed = await runKiln(['image', 'push', `${host}/app:2`], { root: state.root, env });
+      expect(pushed.code).toBe(0);
+      expect(pushed.stdout).toMatch(/already exists/);
+      // Another state dir pulls what was pushed.
+      const pull = await runKiln(['build', '--progress=plain', '-f', join(ctx.dir, 'pull', 'Dockerfile'), ctx.dir], { root: other.root, env });
+      if (pull.code !== 0) console.error(pull.stderr);
+      expect(pull.code).toBe(0);
+    } finally {
+      await ctx.cleanup();
+      await other.cleanup();
     }
   });
 });
