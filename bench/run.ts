@@ -8,11 +8,14 @@
  *   cached 20k   the same with a 20,000-file context, on a fresh journaled ext4;
  *                and docker build (BuildKit) of it when a Docker engine answers
  *                (DOCKER=/usr/bin/docker DOCKER_HOST=unix:///... npm run bench)
+ *   context      20,000 files of 1-4 KiB + 20 of 10 MiB, `COPY . /app`: first build vs `cp -a` of the
+ *                tree; a rebuild after editing one small file, as a fraction of the first build
  *   parallel     4 independent stages each `RUN sleep 2`  vs the longest stage (2 s)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { kilnBin } from '../test/helpers/kiln.ts';
 import { withBusyboxRegistry } from '../test/helpers/busybox-image.ts';
 import { makeTempDir, removeAll } from '../src/util/fs.ts';
@@ -61,7 +64,7 @@ try {
   };
   cachedRebuild(work, 'ctx', 2000, state);
 
-  const disk = freshExt4(4096, work);
+  const disk = freshExt4(8192, work);
   try {
     const big = cachedRebuild(disk.dir, 'ctx20k', 20_000, join(disk.dir, 'state'));
     const docker = process.env.DOCKER ?? 'docker';
@@ -75,6 +78,30 @@ try {
       const dms = median(timeCommand(docker, dargs, N, denv));
       console.log(`${'  vs BuildKit (docker build, cached)'.padEnd(38)} ${(dms / 1000).toFixed(2).padStart(8)} s   kiln is ×${(dms / big.ms).toFixed(1)} faster`);
     } else console.log('  (no Docker engine answered: BuildKit comparison skipped)');
+    // Issue 5's context: many small files and a few big ones, first build and a one-file edit.
+    const mixed = join(disk.dir, 'mixed');
+    for (let i = 0; i < 20_000; i++) {
+      const d = join(mixed, `d${i % 100}`);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, `f${i}.txt`), Buffer.alloc(1024 + (i % 3072), i % 251));
+    }
+    mkdirSync(join(mixed, 'big'));
+    for (let i = 0; i < 20; i++) writeFileSync(join(mixed, 'big', `blob${i}.bin`), randomBytes(10 << 20));
+    writeFileSync(join(mixed, 'Dockerfile'), `FROM ${reg.ref}\nCOPY . /app\n`);
+    const mstate = join(disk.dir, 'mstate');
+    const margs = ['build', '--progress=none', mixed];
+    const first = timeCommand(kilnBin, margs, 1, { KILN_ROOT: mstate })[0]!;
+    const t0 = performance.now();
+    spawnSync('cp', ['-a', mixed, join(disk.dir, 'mixed-copy')]);
+    const cpMs = performance.now() - t0;
+    console.log(row('context: 20k small + 20x10 MiB, first', first, 'cp -a of the tree', cpMs));
+    const edits: number[] = [];
+    for (let i = 0; i < Math.min(N, 5); i++) {
+      writeFileSync(join(mixed, 'd7', 'f7.txt'), `edit ${i}\n`);
+      edits.push(timeCommand(kilnBin, margs, 1, { KILN_ROOT: mstate })[0]!);
+    }
+    const edit = median(edits);
+    console.log(`${'  rebuild after editing one file'.padEnd(38)} ${(edit / 1000).toFixed(2).padStart(8)} s   ×${(edit / first).toFixed(2)} of the first build`);
   } finally {
     disk.cleanup();
   }
