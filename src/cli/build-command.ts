@@ -33,6 +33,7 @@ export interface BuildFlags {
   nocacheFilter?: unknown;
   secret?: unknown;
   ociLayout?: unknown;
+  addHost?: unknown;
   config?: string;
   maxParallelism?: unknown;
   buildContext?: unknown;
@@ -128,6 +129,13 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
       opts[`context:${name}`] = `local:${name}`;
     }
   }
+  // docker build --add-host NAME:IP → the frontend option buildx sends (add-hosts=NAME=IP,...).
+  const hosts = many(f.addHost).map((h) => {
+    const i = h.indexOf(':');
+    if (i <= 0) throw usageError(`invalid --add-host "${h}"`, 'use NAME:IP, e.g. --add-host registry.local:10.0.0.5');
+    return `${h.slice(0, i)}=${h.slice(i + 1)}`;
+  });
+  if (hosts.length) opts['add-hosts'] = [opts['add-hosts'], ...hosts].filter(Boolean).join(',');
   const filters = many(f.nocacheFilter).flatMap((v) => v.split(','));
   if (filters.length) opts['no-cache'] = filters.join(',');
   const labels = parseKeyValues(many(f.label), '--label');

@@ -25,6 +25,7 @@ cli
   .option('--check', 'Run only the build checks (lint rules) and report them')
   .option('--no-cache', 'Do not use the cache')
   .option('--pull', 'Always ask the registry for base images (not the local image store)')
+  .option('--add-host <host:ip>', 'Add a line to /etc/hosts of RUN steps (repeatable)')
   .option('--nocache-filter <stages>', 'Do not use the cache for these stages (comma-separated)')
   .option('--secret <spec>', 'A secret for RUN --mount=type=secret: id=X,src=FILE | id=X,env=VAR (repeatable)')
   .option('--iidfile <file>', 'Write the image ID to this file')

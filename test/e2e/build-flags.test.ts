@@ -63,4 +63,21 @@ describe('build inputs', () => {
       await ctx.cleanup();
     }
   });
+
+  test('--add-host puts NAME IP into /etc/hosts of every RUN (also after a COPY and in a child stage), not the image', async () => {
+    const ctx = await makeContext({ Dockerfile: `FROM ${env.reg.ref} AS a\nCOPY Dockerfile /df\nRUN grep myhost /etc/hosts > /a.txt\nFROM a\nRUN grep other /etc/hosts > /b.txt\n` });
+    try {
+      const out = join(ctx.dir, 'out');
+      const r = await runKiln(['build', '--progress=plain', '--add-host', 'myhost:10.1.2.3', '--add-host', 'other:fd00::1', '-o', `type=local,dest=${out}`, ctx.dir], { root: env.state.root });
+      if (r.code !== 0) console.error(r.stderr);
+      expect(r.code).toBe(0);
+      expect((await readFile(join(out, 'a.txt'), 'utf8')).trim()).toMatch(/^10\.1\.2\.3\s+myhost$/);
+      expect((await readFile(join(out, 'b.txt'), 'utf8')).trim()).toMatch(/^fd00::1\s+other$/);
+      expect((await readFile(join(out, 'etc', 'hosts'), 'utf8').catch(() => ''))).not.toContain('myhost');
+      const bad = await runKiln(['build', '--add-host', 'nocolon', ctx.dir], { root: env.state.root });
+      expect(bad.code).toBe(2);
+    } finally {
+      await ctx.cleanup();
+    }
+  });
 });

@@ -85,6 +85,7 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
     buildArgValues: opts.buildArgs,
     proxyEnv: Object.keys(proxyEnv).length ? proxyEnv : undefined,
   };
+  dopt.extraHosts = parseExtraHosts(opts.raw['add-hosts'] ?? '');
   for (const d of states) {
     if (!reachable.has(d)) continue;
     initStage(d);
@@ -206,4 +207,17 @@ function initStage(d: DispatchState): void {
   if (d.image.config.User) {
     d.state = d.state.user(d.image.config.User);
   }
+}
+
+/** The `add-hosts` option as buildx sends it: `host=ip,host2=ip2` (`host:ip` accepted too). */
+function parseExtraHosts(v: string): { host: string; ip: string }[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const i = s.includes('=') ? s.indexOf('=') : s.indexOf(':');
+      if (i <= 0) throw new KilnError(`invalid host entry "${s}": want HOST=IP (or HOST:IP)`, { kind: 'usage' });
+      return { host: s.slice(0, i), ip: s.slice(i + 1) };
+    });
 }

@@ -20,6 +20,8 @@ export interface DispatchOpt {
   ignore?: PatternMatcher;
   buildArgValues: Record<string, string>;
   proxyEnv?: Record<string, string>;
+  /** `--add-host` entries for every RUN. */
+  extraHosts?: { host: string; ip: string }[];
 }
 
 /** The stage's current environment, as variables for expansion. */

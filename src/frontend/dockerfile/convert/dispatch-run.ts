@@ -47,7 +47,10 @@ export function dispatchRun(d: DispatchState, c: RunCommand, opt: DispatchOpt): 
   // BuildKit names RUN steps with quotes kept and unset variables left as written.
   const nameLex = createLexer(opt.lex.escapeToken, { rawQuotes: true, skipUnsetEnv: true });
   const display = prefixCommand(d, uppercaseCmd(processCmdEnv(nameLex, name, env)));
-  const exec = d.state.run({
+  // --add-host: each RUN's /etc/hosts (BuildKit's llb.AddExtraHost per exec), never the stage's state.
+  let base = d.state;
+  for (const h of opt.extraHosts ?? []) base = base.addExtraHost(h.host, h.ip);
+  const exec = base.run({
     args,
     network,
     proxyEnv: opt.proxyEnv,
