@@ -1,12 +1,12 @@
 import { readFile, statfs } from 'node:fs/promises';
-import { homedir, availableParallelism } from 'node:os';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import * as v from 'valibot';
 import { KilnError } from '../util/errors.ts';
 import { parseDuration, parseSize } from '../util/units.ts';
 import type { GcItemType, GcPolicy } from '../store/gc.ts';
-import { suggest } from '../frontend/dockerfile/instructions/suggest.ts';
+import { nearest } from './unknown-option.ts';
 
 /**
  * kiln's config file (TOML), the counterpart of buildkitd.toml:
@@ -95,7 +95,7 @@ export async function loadConfig(flag?: string, env: NodeJS.ProcessEnv = process
     const issue = r.issues[0];
     const where = v.getDotPath(issue) ?? '';
     const key = where.split('.').pop() ?? '';
-    const near = issue.kind === 'schema' && issue.type === 'strict_object' ? suggest(key, KEYS, true) : undefined;
+    const near = issue.kind === 'schema' && issue.type === 'strict_object' ? nearest(key, KEYS) : undefined;
     throw new KilnError(`${path}: ${where ? `${where}: ` : ''}${issue.message}${near ? ` (did you mean ${near}?)` : ''}`, { kind: 'usage' });
   }
   return r.output;
@@ -160,10 +160,6 @@ export async function diskOf(dir: string): Promise<{ total: number; free: number
   }
 }
 
-/** The default RUN parallelism: BuildKit has no limit by default; kiln uses the CPU count, at least 4. */
-export function defaultMaxParallelism(): number {
-  return Math.max(4, availableParallelism());
-}
 
 /** The registry client's options from the config file: mirrors and plain-http hosts. */
 export function registryOptions(cfg: KilnConfig): { insecureHosts: string[]; mirrors: Record<string, string[]> } {

@@ -8,7 +8,7 @@ import { loadConfig, registryOptions } from './config.ts';
 import { registryClientFor } from './registry-client.ts';
 import { pushImage } from './image-push.ts';
 import { loadImageArchive } from '../store/image-load.ts';
-import { imageBlobs } from '../store/gc.ts';
+import { contentReader, walkImage } from '../store/image-walk.ts';
 import { familiarImageName, normalizeImageName } from '../exporter/image-name.ts';
 import { usageError, KilnError } from '../util/errors.ts';
 import { formatBytes } from '../util/units.ts';
@@ -43,19 +43,10 @@ function recordOf(store: Store, name: string) {
   return rec;
 }
 
-/** Bytes of the blobs an image reaches (config and layers; shared ones counted once per image). */
-async function imageSize(store: Store, digest: string): Promise<number> {
-  let total = 0;
-  const seen = new Set<string>();
-  const visit = async (d: string) => {
-    if (seen.has(d)) return;
-    seen.add(d);
-    const doc = JSON.parse(new TextDecoder().decode(await store.content.read(d as Digest))) as { manifests?: { digest: string }[]; config?: { size: number }; layers?: { size: number }[] };
-    for (const m of doc.manifests ?? []) await visit(m.digest);
-    total += (doc.config?.size ?? 0) + (doc.layers ?? []).reduce((a, l) => a + l.size, 0);
-  };
-  await visit(digest).catch(() => {});
-  return total;
+/** Bytes of the configs and layers an image reaches (each once). */
+async function imageSize(store: Store, target: { digest: string; mediaType: string }): Promise<number> {
+  const g = await walkImage(target, contentReader(store.content));
+  return g.leaves.reduce((n, l) => n + l.size, 0);
 }
 
 /** `kiln image load|ls|rm|tag|save`: the local image store, for air-gapped builds. */
@@ -77,7 +68,7 @@ export async function runImageCommand(action: string | undefined, args: string[]
         process.stdout.write(`${'NAME'.padEnd(48)} ${'DIGEST'.padEnd(19)} ${'SIZE'.padStart(9)}  CREATED\n`);
         for (const r of store.images.list()) {
           const created = new Date(r.createdAt).toISOString().slice(0, 19).replace('T', ' ');
-          process.stdout.write(`${familiarImageName(r.name).padEnd(48)} ${r.target.digest.slice(0, 19)} ${formatBytes(await imageSize(store, r.target.digest)).padStart(9)}  ${created}\n`);
+          process.stdout.write(`${familiarImageName(r.name).padEnd(48)} ${r.target.digest.slice(0, 19)} ${formatBytes(await imageSize(store, r.target)).padStart(9)}  ${created}\n`);
         }
       });
       return;
@@ -154,24 +145,12 @@ async function saveImages(store: Store, names: string[], dest: string): Promise<
       dockerManifest.push({ Config: p(doc.config.digest), RepoTags: [familiarImageName(name)], Layers: doc.layers.map((l) => p(l.digest)) });
     }
   }
-  // The blobs these names reach: the same walk GC uses to keep them.
-  const all = await imageBlobs(store.db, store.layout);
-  const reach = new Set<string>();
+  // The blobs these names reach.
   for (const { rec } of recs) {
-    const stack: string[] = [rec.target.digest];
-    while (stack.length) {
-      const d = stack.pop()!.replace(/^sha256:/, '');
-      if (reach.has(d) || !all.has(d)) continue;
-      reach.add(d);
-      try {
-        const doc = JSON.parse(new TextDecoder().decode(await store.content.read(`sha256:${d}` as Digest))) as { manifests?: { digest: string }[]; config?: { digest: string }; layers?: { digest: string }[] };
-        for (const m of doc.manifests ?? []) stack.push(m.digest);
-        if (doc.config) reach.add(doc.config.digest.replace(/^sha256:/, ''));
-        for (const l of doc.layers ?? []) reach.add(l.digest.replace(/^sha256:/, ''));
-      } catch {}
-    }
+    const g = await walkImage(rec.target, contentReader(store.content));
+    if (g.missing.length) throw new KilnError(`image ${rec.name}: ${g.missing[0]} is not in the content store`, { kind: 'input', hint: 'kiln doctor --store' });
+    for (const d of [...g.nodes.map((n) => n.digest), ...g.leaves.map((l) => l.digest)]) blobs.add(d.replace(/^sha256:/, ''));
   }
-  for (const d of reach) blobs.add(d);
   const p = pack();
   const out = dest === '-' ? process.stdout : createWriteStream(tempName(dest));
   const written = pipeline(p as unknown as NodeJS.ReadableStream, out);

@@ -1,4 +1,4 @@
-import { createRegistryClient, dockerCredentials, eraseCredentials, storeCredentials } from '../registry/index.ts';
+import { createRegistryClient, eraseCredentials, storeCredentials } from '../registry/index.ts';
 import { KilnError, usageError } from '../util/errors.ts';
 
 export interface LoginFlags {
@@ -51,4 +51,3 @@ export async function runLogout(server: string | undefined): Promise<void> {
   process.stdout.write(`Removing login credentials for ${host}\n`);
 }
 
-export { dockerCredentials };

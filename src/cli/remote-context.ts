@@ -7,6 +7,7 @@ import { KilnError, usageError } from '../util/errors.ts';
 import { makeTempDir, removeAll } from '../util/fs.ts';
 import { extractArchive, isArchive } from '../solver/ops/file-unpack.ts';
 import { checkoutCommit, resolveCommit } from '../source/git.ts';
+import { parseGitUrl } from '../util/git-url.ts';
 
 /** A context made from something that is not a directory: where it is, and a Dockerfile that came instead of one. */
 export interface MaterializedContext {
@@ -15,9 +16,9 @@ export interface MaterializedContext {
   dockerfileDir?: string;
 }
 
-/** Docker's rules for a git context: git://, git@, github.com/, or an http(s) URL of a .git repository. */
+/** Docker's rules for a git context (util/git-url.ts, github.com/ shorthand included). */
 export function isGitContext(arg: string): boolean {
-  return /^git:\/\//.test(arg) || /^git@[^:]+:/.test(arg) || /^github\.com\//.test(arg) || /^https?:\/\/[^#]+\.git(#.*)?$/.test(arg);
+  return parseGitUrl(arg, { githubShorthand: true }) !== undefined;
 }
 
 export function isRemoteContext(arg: string): boolean {
@@ -70,11 +71,9 @@ async function materializeIn(arg: string, dir: string): Promise<MaterializedCont
     if ((await stat(file)).size === 0) throw usageError('kiln build -: nothing on stdin', 'pipe a tar of the context (or a Dockerfile) into kiln build -');
     return fromFile(file, dir, 'stdin');
   }
-  if (isGitContext(arg)) {
-    const hash = arg.indexOf('#');
-    let remote = hash < 0 ? arg : arg.slice(0, hash);
-    if (remote.startsWith('github.com/')) remote = `https://${remote}`;
-    const [ref = '', subdir = ''] = (hash < 0 ? '' : arg.slice(hash + 1)).split(':');
+  const git = parseGitUrl(arg, { githubShorthand: true });
+  if (git) {
+    const { remote, ref, subdir = '' } = git;
     const work = join(dir, 'repo');
     await checkoutCommit(remote, ref, await resolveCommit(remote, ref), work);
     await rm(join(work, '.git'), { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { isRacy, openContextIndex, statKey } from './context-index.ts';
 import { createHash } from 'node:crypto';
 import { KilnError } from '../util/errors.ts';
 import type { Digest } from '../util/digest.ts';
-import { createPatternMatcher } from '../util/patternmatcher.ts';
+import { ignoreRules } from '../util/patternmatcher.ts';
 
 /** What to leave out of a checksum: .dockerignore patterns, matched on `prefix/rel`. */
 export interface ChecksumFilter {
@@ -16,13 +16,9 @@ export interface ChecksumFilter {
   indexFile?: string;
 }
 
-/** A predicate for checksumTree from .dockerignore patterns (true = leave out). */
+/** A predicate for checksumTree from .dockerignore patterns (true = leave out; see ignoreRules). */
 export function excludeFilter(f: ChecksumFilter = {}): (rel: string, isDir: boolean) => boolean {
-  if (!f.excludePatterns?.length) return () => false;
-  const m = createPatternMatcher(f.excludePatterns);
-  const pre = f.prefix ? `${f.prefix.replace(/^\/+|\/+$/g, '')}/` : '';
-  // An excluded directory is still walked when a `!` pattern may re-include something in it.
-  return (rel, isDir) => m.matchesOrParentMatches(`${pre}${rel}`.replace(/^\/+/, '')) && (!isDir || !m.exclusions);
+  return ignoreRules(f.excludePatterns, f.prefix).skip;
 }
 
 /**

@@ -5,7 +5,8 @@ import type { StateLayout } from './state-dir.ts';
 import { removeAll } from '../util/fs.ts';
 import { KilnError } from '../util/errors.ts';
 import { isProcessAlive } from '../util/process.ts';
-import { cacheMountSize, diskUsage, layerSize } from './usage.ts';
+import { cacheMountSize, layerSize } from './usage.ts';
+import { walkImage } from './image-walk.ts';
 
 /** What a policy may remove: build cache records, or RUN --mount=type=cache directories. */
 export type GcItemType = 'regular' | 'exec.cachemount';
@@ -181,10 +182,6 @@ async function sweep(db: Db, layout: StateLayout, counts: PruneResult): Promise<
   }
 }
 
-/** Total bytes the state dir uses (layers, blobs, cache mounts), from remembered sizes. */
-export async function usedBytes(db: Db, layout: StateLayout): Promise<number> {
-  return (await diskUsage(db, layout)).reduce((a, r) => a + r.size, 0);
-}
 
 /**
  * Every blob the local image store's names reach: indexes, manifests, configs, layers.
@@ -192,22 +189,10 @@ export async function usedBytes(db: Db, layout: StateLayout): Promise<number> {
  */
 export async function imageBlobs(db: Db, layout: StateLayout): Promise<Set<string>> {
   const out = new Set<string>();
-  const hexOf = (d: string) => d.replace(/^sha256:/, '');
-  // Only indexes and manifests are read (small JSON); configs and layers are leaves.
-  const visit = async (digest: string): Promise<void> => {
-    const hex = hexOf(digest);
-    if (out.has(hex) || !/^[0-9a-f]{64}$/.test(hex)) return;
-    out.add(hex);
-    let doc: { manifests?: { digest: string }[]; config?: { digest: string }; layers?: { digest: string }[] };
-    try {
-      doc = JSON.parse(await readFile(join(layout.blobs, hex), 'utf8'));
-    } catch {
-      return; // missing: doctor --store reports it
-    }
-    for (const m of doc.manifests ?? []) await visit(m.digest);
-    if (doc.config) out.add(hexOf(doc.config.digest));
-    for (const l of doc.layers ?? []) out.add(hexOf(l.digest));
-  };
-  for (const r of db.prepare('SELECT digest FROM images').all() as { digest: string }[]) await visit(r.digest);
+  const read = (d: string) => readFile(join(layout.blobs, d.replace(/^sha256:/, ''))).catch(() => undefined);
+  for (const r of db.prepare('SELECT digest, media_type FROM images').all() as { digest: string; media_type: string }[]) {
+    const g = await walkImage({ digest: r.digest, mediaType: r.media_type }, read);
+    for (const d of [...g.nodes.map((n) => n.digest), ...g.leaves.map((l) => l.digest)]) out.add(d.replace(/^sha256:/, ''));
+  }
   return out;
 }

@@ -11,6 +11,7 @@ import { parseImageIndex } from '../oci/types.ts';
 import { OCI_CONFIG, OCI_LAYER, OCI_LAYER_GZIP, OCI_MANIFEST } from '../oci/media-types.ts';
 import { formatReference, parseReference } from '../oci/reference.ts';
 import type { Store } from './index.ts';
+import { walkImage } from './image-walk.ts';
 
 /** What `kiln image load` stored: the names given, or the digest of an unnamed image. */
 export interface LoadedImage {
@@ -170,25 +171,22 @@ export async function importOciLayoutDir(store: Store, dir: string, ref: string)
         ? index.manifests[0]
         : undefined;
   if (!pick) throw new KilnError(`${what}: no image ${ref ? `tagged ${ref}` : '(several, name one: oci-layout://DIR:TAG)'} in index.json`, { kind: 'input' });
-  const copy = async (d: string, size?: number): Promise<Buffer | undefined> => {
+  // Walk the image from the layout, copying each index/manifest as it is read, then the leaves.
+  const copy = async (d: string, size?: number) => {
     if (!isDigest(d)) throw new KilnError(`${what}: bad digest ${d}`, { kind: 'input' });
-    const path = join(dir, 'blobs', 'sha256', d.slice(7));
-    if (!(await store.content.has(d as Digest))) await store.content.putStream(createReadStream(path), { digest: d as Digest, size: size || undefined });
-    return undefined;
+    if (await store.content.has(d as Digest)) return;
+    try {
+      await store.content.putStream(createReadStream(join(dir, 'blobs', 'sha256', d.slice(7))), { digest: d as Digest, size: size || undefined });
+    } catch (err) {
+      throw err instanceof KilnError ? err : new KilnError(`${what}: ${(err as Error).message}`, { kind: 'input' });
+    }
   };
-  const visit = async (d: string, size?: number): Promise<void> => {
-    await copy(d, size);
-    const doc = JSON.parse(new TextDecoder().decode(await store.content.read(d as Digest))) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
-    for (const m of doc.manifests ?? []) await visit(m.digest, m.size);
-    if (doc.config) await copy(doc.config.digest, doc.config.size);
-    for (const l of doc.layers ?? []) await copy(l.digest, l.size);
-  };
-  try {
-    await visit(pick.digest, pick.size);
-  } catch (err) {
-    if (err instanceof KilnError) throw err;
-    throw new KilnError(`${what}: ${(err as Error).message}`, { kind: 'input' });
-  }
+  const g = await walkImage(pick, async (d) => {
+    await copy(d);
+    return store.content.read(d as Digest);
+  });
+  if (g.missing.length) throw new KilnError(`${what}: ${g.missing[0]} is not a manifest or index`, { kind: 'input' });
+  for (const l of g.leaves) await copy(l.digest, l.size);
   const bytes = await store.content.read(pick.digest as Digest);
   const mediaType = pick.mediaType || (JSON.parse(new TextDecoder().decode(bytes)) as { mediaType?: string }).mediaType || '';
   return { mediaType, digest: pick.digest, size: bytes.byteLength } as Descriptor;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Db } from './db.ts';
 import type { StateLayout } from './state-dir.ts';
 import { isProcessAlive } from '../util/process.ts';
+import { walkImage } from './image-walk.ts';
 
 /**
  * What `kiln doctor --store` found. `problems` are states kiln's write order never
@@ -76,29 +77,12 @@ export async function verifyStore(db: Db, layout: StateLayout): Promise<StoreRep
   }
 
   // Images: every blob a name reaches must be there.
-  const images = db.prepare('SELECT name, digest FROM images').all() as { name: string; digest: string }[];
+  const images = db.prepare('SELECT name, digest, media_type FROM images').all() as { name: string; digest: string; media_type: string }[];
+  const inStore = (d: string) => blobNames.has(d.replace(/^sha256:/, ''));
   for (const img of images) {
-    const stack = [img.digest];
-    const seen = new Set<string>();
-    while (stack.length) {
-      const d = stack.pop()!;
-      const hex = d.replace(/^sha256:/, '');
-      if (seen.has(hex)) continue;
-      seen.add(hex);
-      if (!blobNames.has(hex)) {
-        problems.push(`image ${img.name}: blob ${d} is missing`);
-        continue;
-      }
-      try {
-        const doc = JSON.parse(await readFile(join(layout.blobs, hex), 'utf8')) as { manifests?: { digest: string }[]; config?: { digest: string }; layers?: { digest: string }[] };
-        for (const m of doc.manifests ?? []) stack.push(m.digest);
-        for (const leaf of [doc.config, ...(doc.layers ?? [])]) {
-          if (leaf && !blobNames.has(leaf.digest.replace(/^sha256:/, ''))) problems.push(`image ${img.name}: blob ${leaf.digest} is missing`);
-        }
-      } catch {
-        problems.push(`image ${img.name}: ${d} is not a manifest or index`);
-      }
-    }
+    const g = await walkImage({ digest: img.digest, mediaType: img.media_type }, (d) => (inStore(d) ? readFile(join(layout.blobs, d.replace(/^sha256:/, ''))) : Promise.resolve(undefined)));
+    for (const d of g.missing) problems.push(`image ${img.name}: ${inStore(d) ? `${d} is not a manifest or index` : `blob ${d} is missing`}`);
+    for (const l of g.leaves) if (!inStore(l.digest)) problems.push(`image ${img.name}: blob ${l.digest} is missing`);
   }
 
   const usedDirs = new Set(snaps.map((s) => s.fs_id ?? s.id));

@@ -195,3 +195,26 @@ export function createPatternMatcher(patterns: string[]): PatternMatcher {
     },
   };
 }
+
+/**
+ * How a tree is read under .dockerignore rules (what the context transfer of BuildKit
+ * sends): `skip` — leave the path out, and for a directory everything under it; `walkOnly`
+ * — an excluded directory that must still be walked because a `!` pattern may re-include
+ * something in it (it exists only if something under it does). Paths are relative to the
+ * context root; `prefix` is prepended (a subtree of the context).
+ */
+export interface IgnoreRules {
+  skip(rel: string, isDir: boolean): boolean;
+  walkOnly(rel: string): boolean;
+}
+
+export function ignoreRules(patterns: readonly string[] | undefined, prefix = ''): IgnoreRules {
+  if (!patterns?.length) return { skip: () => false, walkOnly: () => false };
+  const m = createPatternMatcher([...patterns]);
+  const pre = prefix ? `${prefix.replace(/^\/+|\/+$/g, '')}/` : '';
+  const excluded = (rel: string) => rel !== '' && m.matchesOrParentMatches(`${pre}${rel}`.replace(/^\/+/, ''));
+  return {
+    skip: (rel, isDir) => excluded(rel) && !(isDir && m.exclusions),
+    walkOnly: (rel) => m.exclusions && excluded(rel),
+  };
+}

@@ -8,7 +8,7 @@ import { hasWildcards, matchPattern } from '../../util/glob.ts';
 import type { Ids } from './chown.ts';
 import { extractArchive, isArchive } from './file-unpack.ts';
 import { applyModeSpec, parseModeSpec } from '../../util/file-mode.ts';
-import { createPatternMatcher } from '../../util/patternmatcher.ts';
+import { createPatternMatcher, ignoreRules } from '../../util/patternmatcher.ts';
 
 export interface CopyContext {
   /** Source paths (relative to srcRoot) that are not there, e.g. .dockerignore'd context files. */
@@ -46,14 +46,14 @@ export interface CopyFilesOptions {
 
 /** copyAction from plain values: the worker-thread task behind COPY and ADD. */
 export async function copyFiles(a: FileCopy, o: CopyFilesOptions): Promise<void> {
-  const ignore = o.excludePatterns?.length ? createPatternMatcher(o.excludePatterns) : undefined;
+  const rules = o.excludePatterns?.length ? ignoreRules(o.excludePatterns) : undefined;
   await copyAction(a, {
     srcRoot: o.srcRoot,
     destRoot: o.destRoot,
     owner: o.owner,
     defaultOwner: o.defaultOwner,
-    excluded: ignore ? (rel, isDir) => rel !== '' && ignore.matchesOrParentMatches(rel) && !(isDir && ignore.exclusions) : undefined,
-    walkOnly: ignore?.exclusions ? (rel) => rel !== '' && ignore.matchesOrParentMatches(rel) : undefined,
+    excluded: rules?.skip,
+    walkOnly: rules?.walkOnly,
   });
 }
 

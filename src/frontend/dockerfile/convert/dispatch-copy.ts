@@ -7,6 +7,7 @@ import { envOf, locationOf, prefixCommand, processCmdEnv, uppercaseCmd, type Dis
 import { commitToHistory } from './image.ts';
 import { findStage } from './stages.ts';
 import { suggest } from '../instructions/suggest.ts';
+import { parseGitUrl } from '../../../util/git-url.ts';
 import { namedContext } from './named-context.ts';
 import { parseModeSpec } from '../../../util/file-mode.ts';
 
@@ -110,14 +111,6 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
  * A git source as ADD reads it (BuildKit's ParseGitRef): `git://...`, `git@host:path`,
  * `ssh://...`, or http(s) URLs ending in `.git`, each with an optional `#ref[:subdir]`.
  */
-function parseGitUrl(src: string): { remote: string; ref: string; subdir?: string } | undefined {
-  const hash = src.indexOf('#');
-  const remote = hash < 0 ? src : src.slice(0, hash);
-  const isGit = /^git:\/\//.test(remote) || /^git@[^:]+:/.test(remote) || /^ssh:\/\//.test(remote) || (/^https?:\/\//.test(remote) && /\.git\/?$/.test(remote));
-  if (!isGit) return undefined;
-  const [ref = '', subdir] = (hash < 0 ? '' : src.slice(hash + 1)).split(':');
-  return { remote, ref, subdir: subdir || undefined };
-}
 
 /** CopyIgnoredFile: a context path that .dockerignore leaves out (skipped when `!` patterns exist, as BuildKit). */
 function checkIgnored(opt: DispatchOpt, c: CopyCommand | AddCommand, src: string, isAdd: boolean): void {
