@@ -1,7 +1,7 @@
 /** Small timing helpers for the benches: wall time of commands, medians, floors. */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, lstatSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function median(xs: number[]): number {
@@ -79,4 +79,24 @@ export function freshExt4(sizeMiB: number, tmp: string): { dir: string; cleanup(
 export function dockerAvailable(docker: string): boolean {
   if (!process.env.DOCKER_HOST && !existsSync('/var/run/docker.sock')) return false;
   return spawnSync(docker, ['version', '--format', '{{.Server.Version}}'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * The OCI runtime's own cost: `runc run` of `busybox true` in a bare bundle, one alone and four
+ * at once (medians of 5). Undefined when runc or busybox is missing.
+ */
+export function runtimeStartFloor(tmp: string): { one: number; four: number } | undefined {
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+  if (!busybox || spawnSync('runc', ['--version']).status !== 0) return undefined;
+  const bundle = join(tmp, 'runc-floor');
+  mkdirSync(join(bundle, 'rootfs'), { recursive: true });
+  copyFileSync(busybox, join(bundle, 'rootfs', 'busybox'));
+  spawnSync('runc', ['spec'], { cwd: bundle });
+  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+  spec.process.terminal = false;
+  spec.process.args = ['/busybox', 'true'];
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+  const root = join(tmp, 'runc-floor-state');
+  const script = (n: number) => `cd ${bundle}; for i in $(seq ${n}); do runc --root ${root} run floor-$$-$i & done; wait`;
+  return { one: median(timeCommand('bash', ['-c', script(1)], 5)), four: median(timeCommand('bash', ['-c', script(4)], 5)) };
 }

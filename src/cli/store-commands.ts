@@ -27,9 +27,14 @@ export async function runDu(flags: { root?: string; config?: string; verbose?: b
     }
     const sum = (k: string) => recs.filter((r) => r.kind === k).reduce((a, r) => a + r.size, 0);
     process.stdout.write(`${'KIND'.padEnd(14)}${'COUNT'.padStart(7)}${'SIZE'.padStart(11)}\n`);
-    for (const [label, kind] of [['layers', 'layer'], ['blobs', 'blob'], ['cache mounts', 'cachemount'], ['images', 'image']] as const) {
+    for (const [label, kind] of [['layers', 'layer'], ['blobs', 'blob'], ['cache mounts', 'cachemount']] as const) {
       process.stdout.write(`${label.padEnd(14)}${String(recs.filter((r) => r.kind === kind).length).padStart(7)}${formatBytes(sum(kind)).padStart(11)}\n`);
     }
+    // Images hold blobs: their size is the bytes of the blobs they reach (each blob once), part of `blobs`.
+    const images = recs.filter((r) => r.kind === 'image');
+    const blobSize = new Map(recs.filter((r) => r.kind === 'blob').map((r) => [r.id, r.size]));
+    const imageBytes = [...new Set(images.flatMap((r) => r.blobs ?? []))].reduce((a, d) => a + (blobSize.get(d) ?? 0), 0);
+    process.stdout.write(`${'images'.padEnd(14)}${String(images.length).padStart(7)}${formatBytes(imageBytes).padStart(11)}  (of blobs)\n`);
     process.stdout.write(`${'total'.padEnd(14)}${''.padStart(7)}${formatBytes(sum('layer') + sum('blob') + sum('cachemount')).padStart(11)}\n`);
   } finally {
     store.close();
@@ -54,10 +59,10 @@ export async function runPrune(flags: { root?: string; config?: string; all?: bo
   }
   const store = await openStoreAfterCrash(await storeRoot(flags));
   try {
-    const before = (await diskUsage(store.db, store.layout)).reduce((a, r) => a + r.size, 0);
+    const before = (await diskUsage(store.db, store.layout)).filter((r) => r.kind !== 'image').reduce((a, r) => a + r.size, 0);
     const policies: GcPolicy[] = flags.all ? [] : [{ keepDurationMs, maxUsedBytes }];
     const r = await prune(store.db, store.layout, { all: flags.all, policies, freeBytes: async () => (await diskOf(store.layout.root)).free });
-    const after = (await diskUsage(store.db, store.layout)).reduce((a, x) => a + x.size, 0);
+    const after = (await diskUsage(store.db, store.layout)).filter((x) => x.kind !== 'image').reduce((a, x) => a + x.size, 0);
     process.stdout.write(
       `removed ${r.records} cache records, ${r.cacheMounts} cache mounts, ${r.snapshots} snapshots, ${r.blobs} blobs; reclaimed ${formatBytes(Math.max(0, before - after))}\n`,
     );

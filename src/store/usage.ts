@@ -1,6 +1,7 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from './db.ts';
+import { walkImage } from './image-walk.ts';
 import type { StateLayout } from './state-dir.ts';
 
 /** Bytes used by a file or tree (apparent sizes; hard links counted once). */
@@ -24,6 +25,8 @@ export interface UsageRecord {
   /** Number of snapshots sharing this layer directory (merge), or cache records using it. */
   shared: number;
   description?: string;
+  /** For an image: the digests of the blobs it reaches (its size is theirs, already under blobs). */
+  blobs?: string[];
 }
 
 /** A snapshot layer's size: measured once, then read from its record (layers never change). */
@@ -44,6 +47,11 @@ export async function cacheMountSize(db: Db, layout: StateLayout, dir: string, k
   return size;
 }
 
+async function readBlob(layout: StateLayout, digest: string): Promise<Uint8Array | undefined> {
+  const m = /^sha256:([0-9a-f]{64})$/.exec(digest);
+  return m ? readFile(join(layout.blobs, m[1]!)).catch(() => undefined) : undefined;
+}
+
 /** Usage by kind (`kiln du`, GC): snapshot layers, content blobs, cache mounts. */
 export async function diskUsage(db: Db, layout: StateLayout): Promise<UsageRecord[]> {
   const rows = db.prepare('SELECT id, fs_id, last_used, size FROM snapshots').all() as { id: string; fs_id: string | null; last_used: number; size: number | null }[];
@@ -62,9 +70,21 @@ export async function diskUsage(db: Db, layout: StateLayout): Promise<UsageRecor
     const st = await lstat(join(layout.blobs, name)).catch(() => undefined);
     if (st) out.push({ kind: 'blob', id: `sha256:${name}`, size: st.size, shared: 1 });
   }
-  // Images: names in the local image store (their blobs are counted under blobs).
-  for (const img of db.prepare('SELECT name, digest, created_at FROM images').all() as { name: string; digest: string; created_at: number }[]) {
-    out.push({ kind: 'image', id: img.name, size: 0, lastUsed: img.created_at, shared: 1, description: img.digest });
+  // Images: names in the local image store, sized by the blobs they reach (which are counted
+  // under blobs too: an image row is a view of blob bytes, never added to a total).
+  const images = db.prepare('SELECT name, digest, media_type, created_at FROM images').all() as { name: string; digest: string; media_type: string; created_at: number }[];
+  const reachedBy = new Map<string, number>();
+  const graphs = [];
+  for (const img of images) {
+    const g = await walkImage({ digest: img.digest, mediaType: img.media_type }, (d) => readBlob(layout, d));
+    const blobs = new Map<string, number>([...g.nodes.map((n) => [n.digest, n.bytes.byteLength] as const), ...g.leaves.map((l) => [l.digest, l.size] as const)]);
+    for (const d of blobs.keys()) reachedBy.set(d, (reachedBy.get(d) ?? 0) + 1);
+    graphs.push({ img, blobs });
+  }
+  for (const { img, blobs } of graphs) {
+    const size = [...blobs.values()].reduce((a, n) => a + n, 0);
+    const shared = Math.max(1, ...[...blobs.keys()].map((d) => reachedBy.get(d) ?? 1));
+    out.push({ kind: 'image', id: img.name, size, lastUsed: img.created_at, shared, description: `${img.digest} (its blobs)`, blobs: [...blobs.keys()] });
   }
   const mounts = db.prepare('SELECT dir, id, last_used, size FROM cache_mounts').all() as { dir: string; id: string; last_used: number; size: number | null }[];
   for (const m of mounts) {

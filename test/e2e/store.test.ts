@@ -29,8 +29,25 @@ describe('store management', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/layers\s+3\s/);
     expect(r.stdout).toMatch(/blobs\s+\d+/);
+    expect(r.stdout).toMatch(/images\s+0\s+0B/);
     const v = await runKiln(['du', '--verbose'], { root: state.root });
     expect(v.stdout).toContain('RUN echo x > /x');
+  });
+
+  test('du sizes stored images by the blobs they reach, without adding them to the total', async () => {
+    const t = await runKiln(['build', '-q', '-t', 'du-test:1', ctx.dir], { root: state.root });
+    expect(t.code).toBe(0);
+    const r = await runKiln(['du'], { root: state.root });
+    const size = (label: string) => /^(\S+(?: \S+)?)\s+\d*\s+([\d.]+)(B|kB|MB|GB)/m.exec(r.stdout.split('\n').find((l) => l.startsWith(label)) ?? '');
+    const images = size('images');
+    expect(r.stdout).toMatch(/images\s+1\s+/);
+    // the busybox layer alone is about 1 MB
+    expect(images?.[3]).toBe('MB');
+    const v = await runKiln(['du', '--verbose'], { root: state.root });
+    expect(v.stdout).toMatch(/image:docker\.io\/library\/du-test:1\s+[\d.]+MB/);
+    const num = (m: RegExpExecArray | null) => Number(m?.[2]) * { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 }[m?.[3] as 'B'];
+    expect(num(size('total'))).toBeCloseTo(num(size('layers')) + num(size('blobs')) + num(size('cache mounts')), -4);
+    expect((await runKiln(['image', 'rm', 'du-test:1'], { root: state.root })).code).toBe(0);
   });
 
   test('prune of recent cache keeps everything; the next build is fully cached', async () => {
