@@ -4,6 +4,7 @@ import { diskOf, gcPolicies, loadConfig, registryOptions } from './config.ts';
 import { join } from 'node:path';
 import { makeTempDir, removeAll } from '../util/fs.ts';
 import { loadSecrets } from './secrets.ts';
+import { loadSshSources } from './ssh-sources.ts';
 import { resolveStateDir } from '../store/state-dir.ts';
 import { usageError } from '../util/errors.ts';
 import { hostPlatform, parsePlatform } from '../oci/platform.ts';
@@ -32,6 +33,7 @@ export interface BuildFlags {
   iidfile?: string;
   nocacheFilter?: unknown;
   secret?: unknown;
+  ssh?: unknown;
   ociLayout?: unknown;
   addHost?: unknown;
   config?: string;
@@ -178,6 +180,7 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
     iidfile: f.iidfile,
     tempDirs,
     secrets: await loadSecrets(many(f.secret)),
+    ssh: await loadSshSources(many(f.ssh)),
   };
 }
 

@@ -102,7 +102,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
         http: createHttpSource(),
         git: createGitSource(),
       }),
-      exec: createExecOp({ runtime: req.runtime, maxParallelism: req.maxParallelism, defaultNetwork: req.network, secrets: (id) => req.secrets.get(id) }),
+      exec: createExecOp({ runtime: req.runtime, maxParallelism: req.maxParallelism, defaultNetwork: req.network, secrets: (id) => req.secrets.get(id), ssh: (id) => req.ssh.get(id) }),
       file: createFileOp((a, o) => pool.run('copyFiles', a, o)),
       merge: createMergeOp(),
       diff: () => {

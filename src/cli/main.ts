@@ -28,6 +28,7 @@ cli
   .option('--add-host <host:ip>', 'Add a line to /etc/hosts of RUN steps (repeatable)')
   .option('--nocache-filter <stages>', 'Do not use the cache for these stages (comma-separated)')
   .option('--secret <spec>', 'A secret for RUN --mount=type=secret: id=X,src=FILE | id=X,env=VAR (repeatable)')
+  .option('--ssh <spec>', 'An SSH agent for RUN --mount=type=ssh: default | ID=SOCKET|KEYFILE[,KEYFILE] (repeatable)')
   .option('--iidfile <file>', 'Write the image ID to this file')
   .option('--runtime <name>', 'OCI runtime: runc (default) or crun')
   .option('--frontend <name>', 'Frontend (buildctl style): dockerfile.v0')

@@ -1,3 +1,4 @@
+import type { SshSource } from '../ssh/agent-socket.ts';
 import type { Platform } from '../llb/types.ts';
 import type { GcPolicy } from '../store/gc.ts';
 
@@ -38,6 +39,8 @@ export interface BuildRequest {
   iidfile?: string;
   /** `--secret` values by id: in memory only. */
   secrets: Map<string, Uint8Array>;
+  /** `--ssh` agents by id: sockets forwarded read-only, or keys held in memory. */
+  ssh: Map<string, SshSource>;
   /** Temp dirs made for this request (e.g. a Dockerfile read from stdin); removed after the build. */
   tempDirs: string[];
 }

@@ -136,8 +136,13 @@ export class State {
       }
       mounts.push(mount);
     }
+    // SSH sockets: /run/buildkit/ssh_agent.N when no target is given, and SSH_AUTH_SOCK naming the
+    // first one unless the state sets it (BuildKit's llb.AddSSHSocket).
+    const ssh = mounts.filter((m) => m.type === 'ssh');
+    ssh.forEach((m, i) => (m.dest ||= `/run/buildkit/ssh_agent.${i}`));
     const env = this.#f.env.map(([k, v]) => `${k}=${v}`);
     if (!this.#f.env.some(([k]) => k === 'PATH')) env.unshift(`PATH=${DEFAULT_PATH}`);
+    if (ssh.length > 0 && !this.#f.env.some(([k]) => k === 'SSH_AUTH_SOCK')) env.push(`SSH_AUTH_SOCK=${ssh[0]!.dest}`);
     const meta = {
       args: opts.args,
       env,

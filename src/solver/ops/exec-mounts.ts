@@ -1,5 +1,7 @@
 import { chmod, chown, cp, mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { listenAgent, type SshSource } from '../../ssh/agent-socket.ts';
 import { createHash } from 'node:crypto';
 import type { ExecMount as LlbMount } from '../../llb/types.ts';
 import type { ExecMount } from '../../executor/index.ts';
@@ -12,6 +14,8 @@ import { snapshotLowerDirs } from './lower-dirs.ts';
 
 /** Secret values by id, held in memory only (never in a key, a layer or a log). */
 export type SecretSource = (id: string) => Uint8Array | undefined;
+/** SSH agents by id (`--ssh`); the empty id is "default". */
+export type SshLookup = (id: string) => SshSource | undefined;
 
 export interface PreparedMounts {
   mounts: ExecMount[];
@@ -63,6 +67,7 @@ export async function prepareMounts(
   runDir: string,
   secrets: SecretSource,
   secretEnv: { id: string; name: string; optional: boolean }[],
+  ssh: SshLookup = () => undefined,
 ): Promise<PreparedMounts> {
   const out: ExecMount[] = [];
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -92,6 +97,24 @@ export async function prepareMounts(
         await chown(file, s.uid, s.gid);
         await chmod(file, s.mode);
         out.push({ destination: m.dest, type: 'bind', source: file, readonly: true });
+      } else if (m.type === 'ssh') {
+        const o = m.ssh!;
+        const id = o.id || 'default';
+        const source = ssh(id);
+        if (!source) {
+          if (o.optional) continue;
+          throw new KilnError(`no SSH key "${id}" forwarded from the client`, { kind: 'build', hint: id === 'default' ? 'pass --ssh default (forwards $SSH_AUTH_SOCK)' : `pass --ssh ${id}=SOCKET|KEYFILE` });
+        }
+        // A short path (unix socket paths are limited to 108 bytes), traversable by the step's user.
+        const dir = await mkdtemp(join(tmpdir(), 'kiln-ssh-'));
+        cleanups.push(() => removeAll(dir));
+        await chmod(dir, 0o711);
+        const sock = join(dir, 'agent.sock');
+        const agent = await listenAgent(sock, source);
+        cleanups.push(() => agent.close());
+        await chown(sock, o.uid, o.gid);
+        await chmod(sock, o.mode);
+        out.push({ destination: m.dest, type: 'bind', source: sock, readonly: false });
       } else if (m.type === 'cache') {
         const c = m.cache!;
         const dirName = createHash('sha256').update(c.id).digest('hex').slice(0, 32);

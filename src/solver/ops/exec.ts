@@ -6,7 +6,7 @@ import type { OpContext, OpResolver, Ref } from '../types.ts';
 import { createLimiter, type Limiter } from '../limiter.ts';
 import { OutputTail } from './output-tail.ts';
 import { withNewSnapshot } from './new-snapshot.ts';
-import { prepareMounts, type SecretSource } from './exec-mounts.ts';
+import { prepareMounts, type SecretSource, type SshLookup } from './exec-mounts.ts';
 
 export interface ExecOpConfig {
   runtime?: string;
@@ -16,6 +16,8 @@ export interface ExecOpConfig {
   defaultNetwork?: 'host' | 'none';
   /** Values of `--secret`s, by id. */
   secrets?: SecretSource;
+  /** `--ssh` agents, by id. */
+  ssh?: SshLookup;
 }
 
 /**
@@ -46,7 +48,7 @@ async function runExec(ctx: OpContext, body: ExecOp, inputs: Ref[], config: Exec
   const base = rootMount.input >= 0 ? inputs[rootMount.input] : undefined;
   const tail = new OutputTail(20);
   const out = await withNewSnapshot(store, base, async ({ root, runDir }) => {
-    const prepared = await prepareMounts(store, body.mounts, inputs, runDir, config.secrets ?? (() => undefined), body.secretEnv ?? []);
+    const prepared = await prepareMounts(store, body.mounts, inputs, runDir, config.secrets ?? (() => undefined), body.secretEnv ?? [], config.ssh);
     try {
       const mounts = prepared.mounts;
       const network = body.network === 'sandbox' ? (config.defaultNetwork ?? 'host') : body.network;

@@ -28,7 +28,17 @@ export function dispatchRunMounts(d: DispatchState, c: RunCommand, opt: Dispatch
   const llb = opt.ctx.llb;
   const out: RunMounts = { mounts: [], secretEnv: [] };
   for (const m of expandMounts(c, expanderFor(opt.lex, envOf(d)))) {
-    if (m.type === 'ssh') throw new KilnError('RUN --mount=type=ssh is not supported yet', { kind: 'input' });
+    if (m.type === 'ssh') {
+      // BuildKit's dispatchSSH: id defaults to "default" (resolved by the solver), the target to
+      // /run/buildkit/ssh_agent.N (llb), mode 0600, owner root.
+      if (m.source !== undefined) throw new KilnError('ssh does not support source', { kind: 'input' });
+      out.mounts.push({
+        type: 'ssh',
+        dest: m.target ?? '',
+        ssh: { id: m.cacheId ?? '', uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o600, optional: !m.required },
+      });
+      continue;
+    }
     if (m.type === 'secret') {
       let id = m.source ?? m.cacheId;
       if (!id) {
