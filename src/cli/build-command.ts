@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { makeTempDir, removeAll } from '../util/fs.ts';
 import { loadSecrets } from './secrets.ts';
 import { loadSshSources } from './ssh-sources.ts';
+import { ENTITLEMENTS } from '../solver/entitlements.ts';
 import { resolveStateDir } from '../store/state-dir.ts';
 import { usageError } from '../util/errors.ts';
+import { parseSize } from '../util/units.ts';
 import { hostPlatform, parsePlatform } from '../oci/platform.ts';
 import type { BuildRequest } from './request.ts';
 import { many, parseKeyValues, parseOutput } from './parse-flags.ts';
@@ -34,6 +36,9 @@ export interface BuildFlags {
   nocacheFilter?: unknown;
   secret?: unknown;
   ssh?: unknown;
+  allow?: unknown;
+  ulimit?: unknown;
+  shmSize?: unknown;
   ociLayout?: unknown;
   addHost?: unknown;
   config?: string;
@@ -138,6 +143,10 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
     return `${h.slice(0, i)}=${h.slice(i + 1)}`;
   });
   if (hosts.length) opts['add-hosts'] = [opts['add-hosts'], ...hosts].filter(Boolean).join(',');
+  // --ulimit NAME=SOFT[:HARD] and --shm-size SIZE → the options buildx sends (ulimit=CSV, shm-size=BYTES).
+  const ulimits = many(f.ulimit);
+  if (ulimits.length) opts.ulimit = [opts.ulimit, ...ulimits].filter(Boolean).join(',');
+  if (f.shmSize !== undefined) opts['shm-size'] = String(parseSize(String(f.shmSize)));
   const filters = many(f.nocacheFilter).flatMap((v) => v.split(','));
   if (filters.length) opts['no-cache'] = filters.join(',');
   const labels = parseKeyValues(many(f.label), '--label');
@@ -181,7 +190,18 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
     tempDirs,
     secrets: await loadSecrets(many(f.secret)),
     ssh: await loadSshSources(many(f.ssh)),
+    allow: parseAllow(many(f.allow)),
   };
+}
+
+/** `--allow ENT[,ENT]`: the entitlements granted. */
+function parseAllow(values: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const v of values.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)) {
+    if (!(ENTITLEMENTS as readonly string[]).includes(v)) throw usageError(`invalid entitlement "${v}"`, `use one of: ${ENTITLEMENTS.join(', ')}`);
+    out.add(v);
+  }
+  return out;
 }
 
 /** The build file's text, for error frames; '' when it cannot be read. */

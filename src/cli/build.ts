@@ -7,6 +7,7 @@ import { createLocalSource } from '../source/local.ts';
 import { createHttpSource } from '../source/http.ts';
 import { createGitSource } from '../source/git.ts';
 import { solve } from '../solver/solve.ts';
+import { checkEntitlements } from '../solver/entitlements.ts';
 import { createSourceOp } from '../solver/ops/source.ts';
 import { createExecOp } from '../solver/ops/exec.ts';
 import { createFileOp } from '../solver/ops/file.ts';
@@ -94,6 +95,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     }
     const resolver = createImageResolver(registry, { local: (ref, platform) => resolveLocalImage(store, ref, platform), pull: req.pull });
     const result = await runFrontend(req, resolver, progress);
+    checkEntitlements(result.definition, req.allow);
     const ops: OpResolvers = {
       source: createSourceOp({
         'docker-image': createImageSource(resolver, hostPlatform()),

@@ -1,4 +1,4 @@
-import type { SshSource } from '../ssh/agent-socket.ts';
+import type { SshSource } from '../executor/ssh/agent-socket.ts';
 import type { Platform } from '../llb/types.ts';
 import type { GcPolicy } from '../store/gc.ts';
 
@@ -41,6 +41,8 @@ export interface BuildRequest {
   secrets: Map<string, Uint8Array>;
   /** `--ssh` agents by id: sockets forwarded read-only, or keys held in memory. */
   ssh: Map<string, SshSource>;
+  /** `--allow`: entitlements granted (network.host, security.insecure). */
+  allow: Set<string>;
   /** Temp dirs made for this request (e.g. a Dockerfile read from stdin); removed after the build. */
   tempDirs: string[];
 }

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { SshSource } from '../ssh/agent-socket.ts';
-import { parsePrivateKey, type AgentKey } from '../ssh/private-key.ts';
+import type { SshSource } from '../executor/ssh/agent-socket.ts';
+import { parsePrivateKey, type AgentKey } from '../executor/ssh/private-key.ts';
 import { usageError } from '../util/errors.ts';
 
 /**

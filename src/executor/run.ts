@@ -11,7 +11,8 @@ import { removeAll } from '../util/fs.ts';
 import { DEFAULT_HOSTNAME, hostsFileContent, readHostResolvConf, resolvConfContent } from './etc-files.ts';
 import { mkdirAllOwned, resolveInRoot } from './root-path.ts';
 import { findRuntime, readRuntimeErrors, runtimeCommand, type Runtime } from './runtime.ts';
-import { generateSpec } from './spec.ts';
+import { generateSpec, specJson } from './spec.ts';
+import { privilegedExtras } from './privileged.ts';
 import { recordMountStubs } from './stubs.ts';
 import type { RunOptions, RunResult } from './types.ts';
 import { resolveUser } from './user.ts';
@@ -96,8 +97,10 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
       resolvConf,
       mounts,
       cgroupNamespace: await cgroupV2(),
+      ulimits: opts.ulimits,
+      privileged: opts.privileged ? await privilegedExtras() : undefined,
     });
-    await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+    await writeFile(join(bundle, 'config.json'), specJson(spec));
     cleanStubs = await recordMountStubs(rootfs, ['/etc/resolv.conf', '/etc/hosts', ...mounts.map((m) => m.destination)]);
     if (opts.signal?.aborted) throw canceled();
 

@@ -24,7 +24,7 @@ async function isExecutable(path: string): Promise<boolean> {
  * Locates the runtime: 'runc' (default) or 'crun' on PATH (and the usual sbin dirs), or an
  * absolute path. Throws a KilnError with an install hint when it is missing.
  */
-export async function findRuntime(name = 'runc'): Promise<Runtime> {
+export async function findRuntime(name = 'runc', searchDirs?: string[]): Promise<Runtime> {
   if (isAbsolute(name)) {
     if (await isExecutable(name)) return { name: basename(name), path: name };
     throw new KilnError(`OCI runtime ${name} not found or not executable`, {
@@ -38,7 +38,7 @@ export async function findRuntime(name = 'runc'): Promise<Runtime> {
       hint: 'use runc, crun, or an absolute path to an OCI runtime binary',
     });
   }
-  const dirs = [...(process.env.PATH ?? '').split(':').filter((d) => d !== ''), ...EXTRA_DIRS];
+  const dirs = searchDirs ?? [...(process.env.PATH ?? '').split(':').filter((d) => d !== ''), ...EXTRA_DIRS];
   for (const dir of new Set(dirs)) {
     const p = join(dir, name);
     if (await isExecutable(p)) return { name, path: p };

@@ -37,6 +37,19 @@ export interface SpecInput {
   mounts: ExecMount[];
   /** Adds a cgroup namespace (BuildKit does so on cgroup v2 hosts). */
   cgroupNamespace: boolean;
+  ulimits?: { name: string; soft: number; hard: number }[];
+  /** --security=insecure: the host's capabilities and devices (privilegedExtras), no masked paths. */
+  privileged?: { capabilities: string[]; devices: OciDevice[] };
+}
+
+export interface OciDevice { path: string; type: 'c' | 'b'; major: number; minor: number; fileMode: number; uid: number; gid: number }
+
+/** RLIM_INFINITY does not fit a JS number: written as this token, replaced in specJson. */
+const RLIM_INFINITY = '__kiln_rlim_infinity__';
+
+/** config.json text: JSON with RLIM_INFINITY as the exact uint64 the runtime expects. */
+export function specJson(spec: Record<string, unknown>): string {
+  return JSON.stringify(spec).replaceAll(`"${RLIM_INFINITY}"`, '18446744073709551615');
 }
 
 /**
@@ -60,18 +73,19 @@ export function mergeEnv(env: string[]): string[] {
   return out;
 }
 
-function defaultMounts(hostsFile: string, resolvConf: string): OciMount[] {
+function defaultMounts(hostsFile: string, resolvConf: string, privileged: boolean): OciMount[] {
   const roBind = ['nosuid', 'noexec', 'nodev', 'rbind', 'ro'];
+  const sysOpts = ['nosuid', 'noexec', 'nodev', ...(privileged ? [] : ['ro'])];
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysOpts },
     { destination: '/etc/resolv.conf', type: 'bind', source: resolvConf, options: roBind },
     { destination: '/etc/hosts', type: 'bind', source: hostsFile, options: roBind },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [...(privileged ? [] : ['ro']), 'nosuid', 'noexec', 'nodev'] },
   ];
 }
 
@@ -105,6 +119,9 @@ export function generateSpec(input: SpecInput): Record<string, unknown> {
   const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (input.network !== 'host') namespaces.push({ type: 'network' });
   if (input.cgroupNamespace) namespaces.push({ type: 'cgroup' });
+  const priv = input.privileged;
+  const caps = priv ? [...new Set([...DEFAULT_CAPABILITIES, ...priv.capabilities])] : DEFAULT_CAPABILITIES;
+  const limit = (n: number) => (n === -1 ? RLIM_INFINITY : n);
   return {
     ociVersion: '1.0.2',
     process: {
@@ -113,22 +130,24 @@ export function generateSpec(input: SpecInput): Record<string, unknown> {
       args: input.args,
       env: mergeEnv(input.env),
       cwd: posix.join('/', input.cwd),
-      capabilities: {
-        bounding: DEFAULT_CAPABILITIES,
-        effective: DEFAULT_CAPABILITIES,
-        permitted: DEFAULT_CAPABILITIES,
-      },
+      capabilities: priv
+        ? { bounding: caps, effective: caps, permitted: caps, inheritable: caps, ambient: caps }
+        : { bounding: caps, effective: caps, permitted: caps },
+      ...(input.ulimits?.length ? { rlimits: input.ulimits.map((u) => ({ type: `RLIMIT_${u.name.toUpperCase()}`, soft: limit(u.soft), hard: limit(u.hard) })) } : {}),
       noNewPrivileges: false,
     },
     root: { path: input.rootfs, readonly: false },
     hostname: input.hostname,
-    mounts: dedupMounts([...defaultMounts(input.hostsFile, input.resolvConf), ...input.mounts.map(toOciMount)]),
+    mounts: dedupMounts([...defaultMounts(input.hostsFile, input.resolvConf, !!priv), ...input.mounts.map(toOciMount)]),
     linux: {
       cgroupsPath: `/kiln/${input.id}`,
-      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      resources: {
+        devices: priv ? [{ allow: true, type: 'c', access: 'rwm' }, { allow: true, type: 'b', access: 'rwm' }] : [{ allow: false, access: 'rwm' }],
+      },
+      ...(priv?.devices.length ? { devices: priv.devices } : {}),
       namespaces,
-      maskedPaths: MASKED_PATHS,
-      readonlyPaths: READONLY_PATHS,
+      maskedPaths: priv ? [] : MASKED_PATHS,
+      readonlyPaths: priv ? [] : READONLY_PATHS,
     },
   };
 }

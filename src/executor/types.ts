@@ -26,6 +26,10 @@ export interface RunOptions {
   network: 'host' | 'none';
   extraHosts?: { host: string; ip: string }[];
   mounts?: ExecMount[];
+  /** Process rlimits (RLIMIT_<NAME>; -1 = unlimited). Unset: inherited from kiln. */
+  ulimits?: { name: string; soft: number; hard: number }[];
+  /** RUN --security=insecure: every capability, host devices, writable /sys and cgroupfs. */
+  privileged?: boolean;
   /** 'runc' (default), 'crun', or an absolute path to an OCI runtime binary. */
   runtime?: string;
   /** A directory for bundles and the runtime's --root; created if missing. */

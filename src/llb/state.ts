@@ -1,6 +1,6 @@
 import { makeVertex, metadataOf, type ConstraintsOpt, type Output } from './vertex.ts';
 import { marshal } from './marshal.ts';
-import type { Definition, ExecMount, NetMode, Platform, SecurityMode } from './types.ts';
+import type { Definition, ExecMount, NetMode, Platform, SecurityMode, Ulimit } from './types.ts';
 import type { FileChain } from './file.ts';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -24,6 +24,7 @@ export interface RunOptions extends ConstraintsOpt {
   hostname?: string;
   proxyEnv?: Record<string, string>;
   secretEnv?: { id: string; name: string; optional: boolean }[];
+  ulimits?: Ulimit[];
 }
 
 /** A mount of a run step. `source` is the state to mount (absent: scratch/none). */
@@ -151,6 +152,7 @@ export class State {
       hostname: opts.hostname,
       extraHosts: this.#f.hosts?.length ? [...this.#f.hosts] : undefined,
       proxyEnv: opts.proxyEnv,
+      ulimits: opts.ulimits?.length ? opts.ulimits : undefined,
     };
     const vertex = makeVertex(
       {

@@ -48,6 +48,13 @@ export interface ExecMount {
   ssh?: { id: string; uid: number; gid: number; mode: number; optional: boolean };
 }
 
+/** One rlimit (RLIMIT_<NAME>); -1 means unlimited. */
+export interface Ulimit {
+  name: string;
+  soft: number;
+  hard: number;
+}
+
 export interface ExecMeta {
   args: string[];
   env: string[];
@@ -57,6 +64,8 @@ export interface ExecMeta {
   extraHosts?: { host: string; ip: string }[];
   /** Proxy env vars: given to the process but never part of the cache key. */
   proxyEnv?: Record<string, string>;
+  /** Resource limits (`--ulimit`): the process's rlimits; never part of the cache key. */
+  ulimits?: Ulimit[];
 }
 
 export interface ExecOp {

@@ -16,6 +16,14 @@ describe('findRuntime', () => {
     expect((err as KilnError).hint).toBeTruthy();
   });
 
+  test('runc or crun installed nowhere: the error says how to install it', async () => {
+    for (const name of ['runc', 'crun']) {
+      const err = (await findRuntime(name, ['/nonexistent']).catch((e: unknown) => e)) as KilnError;
+      expect(err.message).toBe(`OCI runtime ${name} not found in PATH`);
+      expect(err.hint).toContain(`apt-get install ${name}`);
+    }
+  });
+
   test('an unknown runtime name is a usage error', async () => {
     const err = await findRuntime('kata').catch((e: unknown) => e);
     expect((err as KilnError).kind).toBe('usage');

@@ -1,7 +1,7 @@
 import { chmod, chown, cp, mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { listenAgent, type SshSource } from '../../ssh/agent-socket.ts';
+import { listenAgent, type SshSource } from '../../executor/ssh/agent-socket.ts';
 import { createHash } from 'node:crypto';
 import type { ExecMount as LlbMount } from '../../llb/types.ts';
 import type { ExecMount } from '../../executor/index.ts';

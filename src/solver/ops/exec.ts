@@ -30,9 +30,10 @@ export function createExecOp(config: ExecOpConfig = {}): OpResolver {
     const body = ctx.op.op as ExecOp;
     return {
       cacheBody() {
-        // Proxy settings and cache-mount ids never change a step's result.
-        const { proxyEnv: _p, ...meta } = body.meta;
-        const mounts = body.mounts.map((m) => (m.cache ? { ...m, cache: { ...m.cache, id: '' } } : m));
+        // Proxy settings, cache-mount ids and resource limits (ulimits, tmpfs sizes) never change
+        // a step's result.
+        const { proxyEnv: _p, ulimits: _u, ...meta } = body.meta;
+        const mounts = body.mounts.map((m) => (m.cache ? { ...m, cache: { ...m.cache, id: '' } } : m.tmpfs ? { ...m, tmpfs: {} } : m));
         return { ...body, meta, mounts };
       },
       slot: (start) => limiter.run(start),
@@ -62,6 +63,8 @@ async function runExec(ctx: OpContext, body: ExecOp, inputs: Ref[], config: Exec
         hostname: body.meta.hostname,
         network,
         extraHosts: body.meta.extraHosts,
+        ulimits: body.meta.ulimits,
+        privileged: body.security === 'insecure',
         mounts,
         runtime: config.runtime,
         stateDir: join(store.layout.run, 'executor'),

@@ -1,4 +1,5 @@
 import { KilnError } from '../../../util/errors.ts';
+import { parseShmSize, parseUlimits } from './run-limits.ts';
 import type { FrontendContext, FrontendResult } from '../../api.ts';
 import { parse, parseDirectiveValue } from '../parser/index.ts';
 import { createLinter, runStaticChecks } from '../lint/index.ts';
@@ -86,6 +87,8 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
     proxyEnv: Object.keys(proxyEnv).length ? proxyEnv : undefined,
   };
   dopt.extraHosts = parseExtraHosts(opts.raw['add-hosts'] ?? '');
+  dopt.ulimits = parseUlimits(opts.raw.ulimit ?? '');
+  dopt.shmSize = parseShmSize(opts.raw['shm-size']);
   for (const d of states) {
     if (!reachable.has(d)) continue;
     initStage(d);

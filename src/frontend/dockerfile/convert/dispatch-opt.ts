@@ -1,5 +1,6 @@
 import type { FrontendContext } from '../../api.ts';
 import type { State } from '../../../llb/index.ts';
+import type { Ulimit } from '../../../llb/types.ts';
 import type { DispatchState } from './dispatch-state.ts';
 import type { Lexer } from './lexer.ts';
 import type { Linter } from '../lint/index.ts';
@@ -22,6 +23,10 @@ export interface DispatchOpt {
   proxyEnv?: Record<string, string>;
   /** `--add-host` entries for every RUN. */
   extraHosts?: { host: string; ip: string }[];
+  /** `--ulimit`s for every RUN. */
+  ulimits?: Ulimit[];
+  /** `--shm-size` in bytes for every RUN (0: the default 64 MiB). */
+  shmSize?: number;
 }
 
 /** The stage's current environment, as variables for expansion. */

@@ -42,7 +42,7 @@ export function dispatchRun(d: DispatchState, c: RunCommand, opt: DispatchOpt): 
   let network: NetMode | undefined;
   if (c.network === 'none') network = 'none';
   else if (c.network === 'host') network = 'host';
-  if (c.security === 'insecure') throw new KilnError('RUN --security=insecure is not supported yet', { kind: 'input' });
+  const security = c.security === 'insecure' ? 'insecure' : undefined;
   const env = envOf(d);
   // BuildKit names RUN steps with quotes kept and unset variables left as written.
   const nameLex = createLexer(opt.lex.escapeToken, { rawQuotes: true, skipUnsetEnv: true });
@@ -53,12 +53,19 @@ export function dispatchRun(d: DispatchState, c: RunCommand, opt: DispatchOpt): 
   const exec = base.run({
     args,
     network,
+    security,
+    ulimits: opt.ulimits,
     proxyEnv: opt.proxyEnv,
     customName: display,
     ignoreCache: d.ignoreCache,
     locations: locationOf(opt, c),
     description: { 'com.docker.dockerfile.v1.command': c.original },
-    mounts: [...(shebangMount ? [{ type: 'bind' as const, dest: shebangMount.dest, source: shebangMount.source, readonly: true }] : []), ...runMounts.mounts],
+    mounts: [
+      ...(shebangMount ? [{ type: 'bind' as const, dest: shebangMount.dest, source: shebangMount.source, readonly: true }] : []),
+      ...runMounts.mounts,
+      // --shm-size: /dev/shm as a tmpfs of that size (BuildKit's dispatchRun)
+      ...(opt.shmSize ? [{ type: 'tmpfs' as const, dest: '/dev/shm', tmpfs: { size: opt.shmSize } }] : []),
+    ],
     secretEnv: runMounts.secretEnv.length ? runMounts.secretEnv : undefined,
   });
   d.state = exec.root();

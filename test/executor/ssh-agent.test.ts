@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listenAgent, type SshSource } from '../../src/ssh/agent-socket.ts';
-import { parsePrivateKey } from '../../src/ssh/private-key.ts';
+import { listenAgent, type SshSource } from '../../src/executor/ssh/agent-socket.ts';
+import { parsePrivateKey } from '../../src/executor/ssh/private-key.ts';
 import { loadSshSources } from '../../src/cli/ssh-sources.ts';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
 
