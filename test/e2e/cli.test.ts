@@ -155,6 +155,24 @@ describe('--network', () => {
       await ctx.cleanup();
     }
   });
+
+  test('RUN --network=none in a default-network build: that step cannot reach the host server', async () => {
+    const probe = `(nc -w 2 127.0.0.1 ${port} </dev/null > /reply || true) && echo "reply: $(cat /reply)"`;
+    const ctx = await makeContext({ Dockerfile: `FROM ${reg.ref}
+RUN --network=none echo none-${Math.random()} && ${probe}
+RUN echo default-${Math.random()} && ${probe}
+` });
+    try {
+      const r = await runKiln(['build', '--progress=plain', ctx.dir], { root: state.root });
+      expect(r.code).toBe(0);
+      const lines = r.stderr.split('\n').filter((l) => /^#\d+ [\d.]+ reply:/.test(l));
+      expect(lines.length).toBe(2);
+      expect(lines[0]).not.toContain('pong');
+      expect(lines[1]).toContain('reply: pong');
+    } finally {
+      await ctx.cleanup();
+    }
+  });
 });
 
 describe('kiln build --check', () => {
