@@ -108,6 +108,27 @@ describe('resource limits', () => {
   });
 });
 
+describe('the step environment', () => {
+  test('USER by name with supplementary groups, hostname, resolv.conf, a missing user', async () => {
+    const { r, read } = await build([
+      `FROM ${reg.ref}`,
+      'RUN echo "app:x:1001:1001::/home/app:/bin/sh" >> /etc/passwd && echo "app:x:1001:" >> /etc/group && echo "extra:x:2000:app" >> /etc/group',
+      'USER app',
+      'RUN id > /tmp/id && hostname > /tmp/host && cat /etc/resolv.conf > /tmp/resolv',
+      '',
+    ].join('\n'));
+    if (r.code !== 0) console.error(r.stderr);
+    expect(r.code).toBe(0);
+    expect(await read('tmp/id')).toBe('uid=1001(app) gid=1001(app) groups=1001(app),2000(extra)\n');
+    expect(await read('tmp/host')).toBe('buildkitsandbox\n');
+    const hostResolv = (await readFile('/etc/resolv.conf', 'utf8').catch(() => '')).split('\n').filter((l) => /^nameserver\s+(?!127\.)/.test(l));
+    for (const ns of hostResolv) expect(await read('tmp/resolv')).toContain(ns);
+    const missing = await build(`FROM ${reg.ref}\nUSER ghost\nRUN true\n`);
+    expect(missing.r.code).not.toBe(0);
+    expect(missing.r.stderr).toContain('unable to find user ghost: no matching entries in passwd file');
+  });
+});
+
 describe('runtime selection', () => {
   test('--runtime crun (or the config file) runs crun: it works, or fails naming crun with a hint', async () => {
     const df = `FROM ${reg.ref}\nRUN echo by-crun > /who\n`;

@@ -82,6 +82,60 @@ describe('RUN --mount', () => {
     expect(Number(lines[2]![2])).toBeGreaterThanOrEqual(Number(lines[1]![2]));
   });
 
+  test('sharing=private: a concurrent build gets its own copy, dropped afterwards', async () => {
+    const df = (who: string) =>
+      `FROM ${reg.ref}\nRUN --mount=type=cache,id=privtest,target=/c,sharing=private echo ${who}-${Math.random()} && sleep 1 && touch /c/${who} && sleep 1 && ls /c > /seen\n`;
+    const [a, b] = await Promise.all([build({ Dockerfile: df('a') }), build({ Dockerfile: df('b') })]);
+    expect(a.r.code).toBe(0);
+    expect(b.r.code).toBe(0);
+    expect(await a.read('seen')).toBe('a\n');
+    expect(await b.read('seen')).toBe('b\n');
+    // exactly one of them wrote the persistent dir
+    const after = await build({ Dockerfile: `FROM ${reg.ref}\nRUN --mount=type=cache,id=privtest,target=/c echo ${Math.random()} && ls /c > /seen\n` });
+    expect(['a\n', 'b\n']).toContain((await after.read('seen'))!);
+  });
+
+  test('bind from an image; cache from+source initial contents, gid; keys in any case; tmpfs size', async () => {
+    const { r, read } = await build({
+      Dockerfile: [
+        `FROM ${reg.ref} AS seed`,
+        'RUN mkdir -p /seed && echo seeded > /seed/init.txt',
+        `FROM ${reg.ref}`,
+        `RUN --mount=type=bind,from=${reg.ref},source=/bin,target=/img-bin ls /img-bin | grep -c . > /img-count`,
+        `RUN --mount=type=cache,id=seeded-${Math.random()},target=/c,from=seed,source=/seed cat /c/init.txt > /cache-init`,
+        `RUN --mount=type=cache,id=gid-${Math.random()},target=/g,gid=4242,mode=0770 stat -c '%g %a' /g > /cache-gid`,
+        'RUN --mount=Type=Tmpfs,Target=/t,Size=2m df -k /t | tail -1 | awk \'{print $2}\' > /tmpfs-size',
+        '',
+      ].join('\n'),
+    });
+    if (r.code !== 0) console.error(r.stderr);
+    expect(r.code).toBe(0);
+    expect(Number(await read('img-count'))).toBeGreaterThan(0);
+    expect(await read('cache-init')).toBe('seeded\n');
+    expect(await read('cache-gid')).toBe('4242 770\n');
+    expect(await read('tmpfs-size')).toBe('2048\n');
+  });
+
+  test('secret keys: target, mode, uid, gid, required; --secret id=X alone reads $X', async () => {
+    const value = `v-${Math.random()}`;
+    const df = [
+      `FROM ${reg.ref}`,
+      'RUN --mount=type=secret,id=TOKEN,target=/opt/tok,mode=0440,uid=1000,gid=2000 stat -c "%a %u %g" /opt/tok > /perm && wc -c < /opt/tok > /len',
+      '',
+    ].join('\n');
+    const ok = await build({ Dockerfile: df }, ['--secret', 'id=TOKEN'], { TOKEN: value });
+    if (ok.r.code !== 0) console.error(ok.r.stderr);
+    expect(ok.r.code).toBe(0);
+    expect(await ok.read('perm')).toBe('440 1000 2000\n');
+    expect((await ok.read('len'))?.trim()).toBe(String(value.length));
+    const missing = await build({ Dockerfile: `FROM ${reg.ref}\nRUN --mount=type=secret,id=nope,required ls\n` });
+    expect(missing.r.code).not.toBe(0);
+    expect(missing.r.stderr).toContain('secret nope: not found');
+    const badKey = await build({ Dockerfile: `FROM ${reg.ref}\nRUN --mount=type=secret,id=x,sharing=locked ls\n` });
+    expect(badKey.r.code).not.toBe(0);
+    expect(badKey.r.stderr).toContain('Dockerfile:2');
+  });
+
   test('secrets from a file and from the environment reach the step and nothing else', async () => {
     const secretValue = `s3cr3t-${Math.random().toString(36).slice(2)}`;
     const envValue = `envs3cr3t-${Math.random().toString(36).slice(2)}`;
