@@ -31,7 +31,18 @@ beforeAll(async () => {
   spawnSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-C', 'deploy', '-f', keyFile]);
 });
 afterAll(async () => {
-  if (agentPid) process.kill(agentPid);
+  if (agentPid) {
+    // wait for the agent to exit (it removes its socket) before the temp dir goes
+    process.kill(agentPid);
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(agentPid, 0);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
   await reg.stop();
   await state.cleanup();
   await removeAll(work);

@@ -54,6 +54,19 @@ function runAsync(cmd: string, args: string[], env: Record<string, string>): Pro
   });
 }
 
+/** Kills `pid` and waits until it is gone (ssh-agent removes its socket as it exits). */
+async function stopProcess(pid: number): Promise<void> {
+  process.kill(pid);
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const KEYS: [string, string[]][] = [
   ['ed25519', ['-t', 'ed25519']],
   ['rsa', ['-t', 'rsa', '-b', '2048']],
@@ -118,7 +131,7 @@ describe('forwarded agent', () => {
       // nothing changed in the real agent
       expect(run('ssh-add', ['-l'], { SSH_AUTH_SOCK: agentSock }).stdout).toContain('fwd@test (ED25519)');
     } finally {
-      if (pid) process.kill(pid);
+      if (pid) await stopProcess(pid);
     }
   });
 });
