@@ -27,7 +27,7 @@ import { imageOfRef, openRootfsView } from './result-image.ts';
 import { exporterFor } from './exporters.ts';
 import { buildImageBlobs } from '../exporter/index.ts';
 import type { ExportResult } from '../exporter/types.ts';
-import { createWorkerPool } from '../solver/worker-pool.ts';
+import { sharedWorkerPool } from '../solver/worker-pool.ts';
 import { memoChecksum, prefetchContext } from './context-prefetch.ts';
 import { createImageStoreExporter } from './image-output.ts';
 import { pushImage } from './image-push.ts';
@@ -83,7 +83,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     if (o.attrs.push === 'true') pushes.push(...(names.length ? names : req.tags).map(normalizeImageName));
   }
   if (req.outputs.length === 0 && req.tags.length) exporters.push(createImageStoreExporter(store, []));
-  const pool = createWorkerPool();
+  const pool = sharedWorkerPool();
   const checksum = memoChecksum((dir, filter) => pool.run('checksumTree', dir, filter));
   void prefetchContext(req, checksum, store.layout.contextIndex); // on a worker, while the frontend runs
   try {

@@ -77,11 +77,28 @@ export function createWorkerPool(size = Math.max(1, availableParallelism())): Wo
     });
   }
 
-  return {
+  const pool: WorkerPool = {
     run: run as WorkerPool['run'],
     close() {
       for (const s of slots) s.worker.terminate();
       slots.length = 0;
+      if (shared === pool) shared = undefined;
     },
   };
+  return pool;
+}
+
+let shared: WorkerPool | undefined;
+
+/** The process's pool, created on first use; close() ends it (the next call makes a new one). */
+export function sharedWorkerPool(): WorkerPool {
+  return (shared ??= createWorkerPool());
+}
+
+/**
+ * Boots one worker of the shared pool now: `kiln build` calls this first thing, so the worker
+ * starts while the rest of kiln loads and is ready when the context checksum needs it.
+ */
+export function prestartWorker(): void {
+  void sharedWorkerPool().run('ping').catch(() => {});
 }

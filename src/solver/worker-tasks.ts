@@ -1,17 +1,18 @@
-import { createLayerBlob } from '../snapshot/pack.ts';
-import { checksumTree } from '../source/local-checksum.ts';
-import { copyFiles } from './ops/file-copy.ts';
+import type { createLayerBlob } from '../snapshot/pack.ts';
+import type { checksumTree } from '../source/local-checksum.ts';
+import type { copyFiles } from './ops/file-copy.ts';
 
 /**
  * CPU-heavy tasks that run on worker threads: each takes and returns plain
- * (structured-clone) values. The pool (worker-pool.ts) calls them by name.
+ * (structured-clone) values. The pool (worker-pool.ts) calls them by name. Each task loads its
+ * module on first use, so a worker is ready for its first task as early as possible.
  */
 export const workerTasks = {
-  createLayerBlob: (dir: string, dest: string, opts?: Parameters<typeof createLayerBlob>[2]) => createLayerBlob(dir, dest, opts),
-  checksumTree: (root: string, filter?: Parameters<typeof checksumTree>[1]) => checksumTree(root, filter),
+  createLayerBlob: async (dir: string, dest: string, opts?: Parameters<typeof createLayerBlob>[2]) => (await import('../snapshot/pack.ts')).createLayerBlob(dir, dest, opts),
+  checksumTree: async (root: string, filter?: Parameters<typeof checksumTree>[1]) => (await import('../source/local-checksum.ts')).checksumTree(root, filter),
   /** COPY/ADD: file reads, writes and archive extraction (mounts are made by the caller). */
-  copyFiles: (a: Parameters<typeof copyFiles>[0], o: Parameters<typeof copyFiles>[1]) => copyFiles(a, o),
-  /** Nothing: starting a worker early (while the frontend runs) hides its start-up time. */
+  copyFiles: async (a: Parameters<typeof copyFiles>[0], o: Parameters<typeof copyFiles>[1]) => (await import('./ops/file-copy.ts')).copyFiles(a, o),
+  /** Nothing: starting a worker early (while the rest of kiln loads) hides its start-up time. */
   ping: async () => true,
 };
 
