@@ -105,7 +105,10 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
         git: createGitSource(),
       }),
       exec: createExecOp({ runtime: req.runtime, maxParallelism: req.maxParallelism, defaultNetwork: req.network, secrets: (id) => req.secrets.get(id), ssh: (id) => req.ssh.get(id) }),
-      file: createFileOp((a, o) => pool.run('copyFiles', a, o)),
+      file: createFileOp(
+        (a, o) => pool.run('copyFiles', a, o),
+        (from, to) => pool.run('cloneLayer', from, to),
+      ),
       merge: createMergeOp(),
       diff: () => {
         throw new KilnError('diff ops are not supported yet', { kind: 'input' });

@@ -1,5 +1,5 @@
 /**
- * mount(2) and umount2(2) called directly through the runtime's FFI (bun:ffi, Deno.dlopen):
+ * mount(2), umount2(2) and the l*xattr(2) calls, directly through the runtime's FFI (bun:ffi, Deno.dlopen):
  * a mount costs well under a millisecond instead of the ~8 ms of spawning util-linux's
  * mount. `undefined` when no FFI is available (e.g. Node): callers spawn the tools instead.
  * Calls return 0 or -1, like the C functions; on -1 callers fall back to the tools, whose
@@ -8,6 +8,12 @@
 export interface Libc {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): number;
   umount2(target: string, flags: number): number;
+  /** llistxattr(2) into `buf`: the byte length of the NUL-separated names, or -1. */
+  llistxattr(path: string, buf: Uint8Array): number;
+  /** lgetxattr(2) into `buf`: the value's length, or -1. */
+  lgetxattr(path: string, name: string, buf: Uint8Array): number;
+  /** lsetxattr(2): 0 or -1. */
+  lsetxattr(path: string, name: string, value: Uint8Array, flags: number): number;
 }
 
 export const MS_RDONLY = 1;
@@ -26,10 +32,17 @@ async function loadBun(): Promise<Libc | undefined> {
   const lib = ffi.dlopen(LIBC, {
     mount: { args: ['ptr', 'ptr', 'ptr', 'u64', 'ptr'], returns: 'i32' },
     umount2: { args: ['ptr', 'i32'], returns: 'i32' },
+    llistxattr: { args: ['ptr', 'ptr', 'u64'], returns: 'i64' },
+    lgetxattr: { args: ['ptr', 'ptr', 'ptr', 'u64'], returns: 'i64' },
+    lsetxattr: { args: ['ptr', 'ptr', 'ptr', 'u64', 'i32'], returns: 'i32' },
   });
+  const n = (v: unknown) => Number(v);
   return {
     mount: (source, target, fstype, flags, data) => lib.symbols.mount!(cstr(source), cstr(target), cstr(fstype), BigInt(flags), cstr(data)),
     umount2: (target, flags) => lib.symbols.umount2!(cstr(target), flags),
+    llistxattr: (path, buf) => n(lib.symbols.llistxattr!(cstr(path), buf, BigInt(buf.byteLength))),
+    lgetxattr: (path, name, buf) => n(lib.symbols.lgetxattr!(cstr(path), cstr(name), buf, BigInt(buf.byteLength))),
+    lsetxattr: (path, name, value, flags) => n(lib.symbols.lsetxattr!(cstr(path), cstr(name), value, BigInt(value.byteLength), flags)),
   };
 }
 
@@ -37,10 +50,17 @@ function loadDeno(deno: { dlopen(lib: string, defs: unknown): { symbols: Record<
   const lib = deno.dlopen(LIBC, {
     mount: { parameters: ['buffer', 'buffer', 'buffer', 'u64', 'buffer'], result: 'i32' },
     umount2: { parameters: ['buffer', 'i32'], result: 'i32' },
+    llistxattr: { parameters: ['buffer', 'buffer', 'u64'], result: 'i64' },
+    lgetxattr: { parameters: ['buffer', 'buffer', 'buffer', 'u64'], result: 'i64' },
+    lsetxattr: { parameters: ['buffer', 'buffer', 'buffer', 'u64', 'i32'], result: 'i32' },
   });
+  const n = (v: unknown) => Number(v);
   return {
     mount: (source, target, fstype, flags, data) => lib.symbols.mount!(cstr(source), cstr(target), cstr(fstype), BigInt(flags), cstr(data)),
     umount2: (target, flags) => lib.symbols.umount2!(cstr(target), flags),
+    llistxattr: (path, buf) => n(lib.symbols.llistxattr!(cstr(path), buf, BigInt(buf.byteLength))),
+    lgetxattr: (path, name, buf) => n(lib.symbols.lgetxattr!(cstr(path), cstr(name), buf, BigInt(buf.byteLength))),
+    lsetxattr: (path, name, value, flags) => n(lib.symbols.lsetxattr!(cstr(path), cstr(name), value, BigInt(value.byteLength), flags)),
   };
 }
 

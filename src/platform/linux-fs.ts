@@ -118,3 +118,28 @@ export async function umount(target: string): Promise<void> {
   }
   await must('umount', ['-l', target], `umount ${target}`);
 }
+
+/**
+ * Copies every extended attribute of `from` onto `to` (neither followed if a symlink), through
+ * FFI. Resolves false when this runtime has no FFI (callers then avoid needing it), throws
+ * when a call fails.
+ */
+export async function copyXattrs(from: string, to: string): Promise<boolean> {
+  const c = await libc();
+  if (!c) return false;
+  const names = new Uint8Array(64 * 1024);
+  const len = c.llistxattr(from, names);
+  if (len < 0) throw new Error(`cannot list the extended attributes of ${from}`);
+  const value = new Uint8Array(64 * 1024);
+  for (const name of new TextDecoder().decode(names.subarray(0, len)).split('\0').filter(Boolean)) {
+    const n = c.lgetxattr(from, name, value);
+    if (n < 0) throw new Error(`cannot read extended attribute ${name} of ${from}`);
+    if (c.lsetxattr(to, name, value.slice(0, n), 0) !== 0) throw new Error(`cannot set extended attribute ${name} on ${to}`);
+  }
+  return true;
+}
+
+/** Whether copyXattrs can work in this runtime. */
+export async function canCopyXattrs(): Promise<boolean> {
+  return (await libc()) !== undefined;
+}

@@ -12,6 +12,8 @@ export const workerTasks = {
   checksumTree: async (root: string, filter?: Parameters<typeof checksumTree>[1]) => (await import('../source/local-checksum.ts')).checksumTree(root, filter),
   /** COPY/ADD: file reads, writes and archive extraction (mounts are made by the caller). */
   copyFiles: async (a: Parameters<typeof copyFiles>[0], o: Parameters<typeof copyFiles>[1]) => (await import('./ops/file-copy.ts')).copyFiles(a, o),
+  /** Incremental COPY: a layer cloned with hard links (see clone-layer.ts). */
+  cloneLayer: async (from: string, to: string) => (await import('../snapshot/clone-layer.ts')).cloneLayer(from, to),
   /** Nothing: starting a worker early (while the rest of kiln loads) hides its start-up time. */
   ping: async () => true,
 };

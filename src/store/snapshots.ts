@@ -41,6 +41,8 @@ export interface SnapshotStore {
   /** Records, base first, ending with `id`. */
   chain(id: string | null): SnapshotRecord[];
   setBlob(id: string, blob: NonNullable<SnapshotRecord['blob']>): void;
+  /** Records the layer's apparent size (bytes), when its maker knows it (else measured on demand). */
+  setSize(id: string, size: number): void;
   /**
    * Records a snapshot that reuses `layer`'s directory (and blob) on top of `parent`:
    * how merge stacks existing layers without copying them. Idempotent per (parent, layer).
@@ -156,6 +158,9 @@ export function openSnapshotStore(db: Db, root: string): SnapshotStore {
         'INSERT INTO snapshots (id, parent, chain_id, blob_digest, blob_size, blob_media_type, diff_id, fs_id, created_at, last_used) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)',
       ).run(id, parent, b?.digest ?? null, b?.size ?? null, b?.mediaType ?? null, b?.diffId ?? null, fsId, now, now);
       return get(id)!;
+    },
+    setSize(id, size) {
+      db.prepare('UPDATE snapshots SET size = ? WHERE id = ?').run(size, id);
     },
     setBlob(id, blob) {
       // Every snapshot sharing this layer directory has the same layer blob.

@@ -1,20 +1,35 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from './db.ts';
 import { walkImage } from './image-walk.ts';
 import type { StateLayout } from './state-dir.ts';
 
-/** Bytes used by a file or tree (apparent sizes; hard links counted once). */
+/**
+ * Bytes used by a file or tree (apparent sizes; hard links counted once). Synchronous calls:
+ * a promise per entry made a 20,000-file layer cost most of a second.
+ */
 export async function treeSize(path: string, seen = new Set<string>()): Promise<number> {
-  const st = await lstat(path).catch(() => undefined);
-  if (!st) return 0;
-  const id = `${st.dev}:${st.ino}`;
-  if (seen.has(id)) return 0;
-  seen.add(id);
-  if (!st.isDirectory()) return st.size;
-  let total = 0;
-  for (const name of await readdir(path).catch(() => [] as string[])) total += await treeSize(join(path, name), seen);
-  return total;
+  const walk = (p: string): number => {
+    const st = lstatSync(p, { throwIfNoEntry: false });
+    if (!st) return 0;
+    if (st.nlink > 1 || st.isDirectory()) {
+      const id = `${st.dev}:${st.ino}`;
+      if (seen.has(id)) return 0;
+      seen.add(id);
+    }
+    if (!st.isDirectory()) return st.size;
+    let names: string[];
+    try {
+      names = readdirSync(p);
+    } catch {
+      names = [];
+    }
+    let total = 0; // a directory's own blocks are not counted (as before)
+    for (const name of names) total += walk(join(p, name));
+    return total;
+  };
+  return walk(path);
 }
 
 export interface UsageRecord {

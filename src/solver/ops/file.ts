@@ -5,25 +5,29 @@ import { KilnError } from '../../util/errors.ts';
 import { withMountedView } from '../../snapshot/overlay.ts';
 import { withNewSnapshot } from './new-snapshot.ts';
 import type { OpContext, OpResolver, Ref } from '../types.ts';
-import { copyFiles, type CopyFilesOptions } from './file-copy.ts';
+import { copyFiles, type CopyFilesOptions, type CopyResult } from './file-copy.ts';
+import { manifestOf, planCopyReuse, rememberCopyReuse, removeFromLayer, type CopyReusePlan } from './copy-reuse.ts';
+import { cloneLayer } from '../../snapshot/clone-layer.ts';
 import { resolveOwner } from './chown.ts';
 import { resolveInRoot, cleanPath } from './safe-path.ts';
 import { hasWildcards, matchPattern } from '../../util/glob.ts';
 
 /** Runs one copy (file reads and writes, archive extraction): by default here, else on a worker thread. */
-export type CopyRunner = (a: FileCopy, o: CopyFilesOptions) => Promise<void>;
+export type CopyRunner = (a: FileCopy, o: CopyFilesOptions) => Promise<CopyResult | undefined | void>;
+/** Clones a layer directory with hard links (clone-layer.ts): here by default, else on a worker. */
+export type CloneRunner = (from: string, to: string) => Promise<boolean>;
 
 /**
  * File ops (COPY, ADD, WORKDIR's mkdir, ...): the actions run on an overlay of the base
  * input with a fresh upper dir, which becomes the new snapshot. Mounts stay on this
  * thread; the copying itself goes to `copy` (the composition root passes the worker pool).
  */
-export function createFileOp(copy: CopyRunner = copyFiles): OpResolver {
+export function createFileOp(copy: CopyRunner = copyFiles, clone: CloneRunner = cloneLayer): OpResolver {
   return function fileOp(ctx: OpContext) {
     const body = ctx.op.op as FileOp;
     return {
       inputSelectors: () => selectorsOf(body),
-      exec: (inputs: Ref[]) => runFile(ctx, body, inputs, copy),
+      exec: (inputs: Ref[]) => runFile(ctx, body, inputs, copy, clone),
     };
   };
 }
@@ -44,7 +48,7 @@ function selectorsOf(body: FileOp): Record<number, string[]> {
   return out;
 }
 
-async function runFile(ctx: OpContext, body: FileOp, inputs: Ref[], copy: CopyRunner): Promise<Ref[]> {
+async function runFile(ctx: OpContext, body: FileOp, inputs: Ref[], copy: CopyRunner, clone: CloneRunner): Promise<Ref[]> {
   const { store } = ctx;
   const first = body.actions[0];
   if (!first) throw new KilnError('file op without actions', { kind: 'internal' });
@@ -52,10 +56,59 @@ async function runFile(ctx: OpContext, body: FileOp, inputs: Ref[], copy: CopyRu
     if (i > 0 && a.input !== inputs.length + i - 1) throw new KilnError('file op: branching action chains are not supported yet', { kind: 'internal' });
   });
   const base = first.input >= 0 ? inputs[first.input] : undefined;
+  const src = first.secondaryInput >= 0 ? inputs[first.secondaryInput] : undefined;
+  const plan = await planCopyReuse(store, body.actions, base, src);
+  if (plan && src?.kind === 'local') {
+    try {
+      return [await runIncrementalCopy(ctx, first, plan, base, src, copy, clone)];
+    } catch (err) {
+      if (ctx.signal?.aborted || !plan.prev) throw err;
+      // The previous result could not be used (e.g. removed meanwhile): a plain copy.
+    }
+  }
   const out = await withNewSnapshot(store, base, async ({ root }) => {
     for (const a of body.actions) await applyAction(ctx, a, inputs, root, copy);
   });
   return [out];
+}
+
+/** A COPY from a local context that starts from its previous result (copy-reuse.ts). */
+async function runIncrementalCopy(ctx: OpContext, fa: FileAction, plan: CopyReusePlan, base: Ref | undefined, src: Extract<Ref, { kind: 'local' }>, copy: CopyRunner, clone: CloneRunner): Promise<Ref> {
+  const a = fa.action as FileCopy;
+  let removed: string[] = [];
+  let bytes: number | undefined;
+  const out = await withNewSnapshot(
+    ctx.store,
+    base,
+    async ({ root, upperDir }) => {
+      const owner = await resolveOwner(root, a.owner, (m) => ctx.log('stderr', `warning: ${m}\n`));
+      const r = await copy(a, {
+        srcRoot: src.dir,
+        destRoot: root,
+        owner,
+        defaultOwner: { uid: 0, gid: 0 },
+        excludePatterns: src.excludePatterns,
+        reuse: { upperDir, prevManifest: plan.prev?.manifest, manifestOut: manifestOf(upperDir) },
+      });
+      removed = r?.removed ?? [];
+      bytes = r ? r.bytes : undefined;
+      if (r && plan.prev) ctx.log('stderr', `incremental copy: ${r.reused} files unchanged since the previous run of this step, ${r.copied} copied, ${removed.length} removed\n`);
+    },
+    {
+      beforeMount: plan.prev
+        ? async (upperDir) => {
+            if (!(await clone(plan.prev!.layer, upperDir))) throw new KilnError('cannot clone the previous layer here', { kind: 'internal' });
+          }
+        : undefined,
+      afterUnmount: (upperDir) => removeFromLayer(upperDir, removed),
+    },
+  );
+  if (out.kind === 'snapshot' && out.id) {
+    rememberCopyReuse(ctx.store, plan, out.id);
+    // Known now: GC need not walk this layer to size it.
+    if (bytes !== undefined) ctx.store.snapshots.setSize(out.id, bytes);
+  }
+  return out;
 }
 
 async function applyAction(ctx: OpContext, fa: FileAction, inputs: Ref[], root: string, copy: CopyRunner): Promise<void> {

@@ -11,6 +11,16 @@ import { snapshotLowerDirs } from './lower-dirs.ts';
 export interface WritableRoot {
   root: string;
   runDir: string;
+  /** The new layer's directory (the overlay's upper dir): read-only for `fn` while mounted. */
+  upperDir: string;
+}
+
+/** Work on the new layer directory itself, while no overlay is mounted on it. */
+export interface LayerHooks {
+  /** Fills the fresh, empty layer before the overlay is mounted. */
+  beforeMount?(upperDir: string): Promise<void>;
+  /** Last changes after `fn` and the unmount, before the layer is committed. */
+  afterUnmount?(upperDir: string): Promise<void>;
 }
 
 /**
@@ -19,7 +29,7 @@ export interface WritableRoot {
  * failure the upper dir is discarded. The overlay is always unmounted and the run dir
  * removed; `fn` must undo its own extra mounts.
  */
-export async function withNewSnapshot(store: Store, base: Ref | undefined, fn: (w: WritableRoot) => Promise<void>): Promise<Ref> {
+export async function withNewSnapshot(store: Store, base: Ref | undefined, fn: (w: WritableRoot) => Promise<void>, hooks: LayerHooks = {}): Promise<Ref> {
   const lowerDirs = await snapshotLowerDirs(store, base);
   const active = await store.snapshots.prepare();
   const runDir = join(store.layout.run, `${process.pid}-${randomBytes(6).toString('hex')}`);
@@ -27,11 +37,13 @@ export async function withNewSnapshot(store: Store, base: Ref | undefined, fn: (
   await mkdir(root, { recursive: true });
   let mounted = false;
   try {
+    await hooks.beforeMount?.(active.fs);
     await mountOverlay({ lowerDirs, upperDir: active.fs, workDir: active.work, target: root });
     mounted = true;
-    await fn({ root, runDir });
+    await fn({ root, runDir, upperDir: active.fs });
     mounted = false;
     await unmountPath(root);
+    await hooks.afterUnmount?.(active.fs);
     const rec = await store.snapshots.commit(active, { parent: base?.kind === 'snapshot' ? base.id : null });
     return { kind: 'snapshot', id: rec.id };
   } catch (err) {
