@@ -1,9 +1,10 @@
 import { readFile, statfs } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import * as v from 'valibot';
-import { KilnError } from '../util/errors.ts';
+import { KilnError, usageError } from '../util/errors.ts';
 import { parseDuration, parseSize } from '../util/units.ts';
 import type { GcItemType, GcPolicy } from '../store/gc.ts';
 import { nearest } from './unknown-option.ts';
@@ -44,13 +45,19 @@ const ConfigSchema = v.strictObject({
   root: v.optional(v.string()),
   'max-parallelism': v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   runtime: v.optional(v.picklist(['runc', 'crun'])),
-  /** Per registry host, as buildkitd.toml's [registry."host"]: mirrors, and plain http. */
+  /**
+   * Per registry host, as buildkitd.toml's [registry."host"]: mirrors, plain http, and TLS (ca
+   * files to trust, client key pairs, `insecure` to skip verification).
+   */
   registry: v.optional(
     v.record(
       v.string(),
       v.strictObject({
         mirrors: v.optional(v.array(v.string())),
         http: v.optional(v.boolean()),
+        insecure: v.optional(v.boolean()),
+        ca: v.optional(v.array(v.string())),
+        keypair: v.optional(v.array(v.strictObject({ key: v.string(), cert: v.string() }))),
       }),
     ),
   ),
@@ -67,7 +74,7 @@ const ConfigSchema = v.strictObject({
 export type KilnConfig = v.InferOutput<typeof ConfigSchema>;
 type PolicyConfig = v.InferOutput<typeof PolicySchema>;
 
-const KEYS = ['root', 'max-parallelism', 'runtime', 'registry', 'mirrors', 'http', 'gc', 'enabled', 'reserved-space', 'max-used-space', 'min-free-space', 'policy', 'keep-duration', 'filters', 'all'];
+const KEYS = ['root', 'max-parallelism', 'runtime', 'registry', 'mirrors', 'http', 'insecure', 'ca', 'keypair', 'key', 'cert', 'gc', 'enabled', 'reserved-space', 'max-used-space', 'min-free-space', 'policy', 'keep-duration', 'filters', 'all'];
 
 export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   if (process.getuid?.() === 0) return '/etc/kiln/kiln.toml';
@@ -161,13 +168,38 @@ export async function diskOf(dir: string): Promise<{ total: number; free: number
 }
 
 
-/** The registry client's options from the config file: mirrors and plain-http hosts. */
-export function registryOptions(cfg: KilnConfig): { insecureHosts: string[]; mirrors: Record<string, string[]> } {
+/** TLS settings of one registry host, files read (PEM text). */
+export interface RegistryTls {
+  ca?: string[];
+  cert?: string;
+  key?: string;
+  insecure: boolean;
+}
+
+/** The registry client's options from the config file: mirrors, plain-http hosts and TLS settings. */
+export function registryOptions(cfg: KilnConfig): { insecureHosts: string[]; mirrors: Record<string, string[]>; tls: Record<string, RegistryTls> } {
   const insecureHosts: string[] = [];
   const mirrors: Record<string, string[]> = {};
+  const tls: Record<string, RegistryTls> = {};
+  const read = (host: string, what: string, path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      throw usageError(`config: registry "${host}": cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
   for (const [host, r] of Object.entries(cfg.registry ?? {})) {
     if (r.http) insecureHosts.push(host);
     if (r.mirrors?.length) mirrors[host] = r.mirrors;
+    if (r.ca?.length || r.keypair?.length || r.insecure) {
+      const pair = r.keypair?.[0];
+      tls[host] = {
+        ca: r.ca?.length ? r.ca.map((p) => read(host, 'ca', p)) : undefined,
+        cert: pair ? read(host, 'cert', pair.cert) : undefined,
+        key: pair ? read(host, 'key', pair.key) : undefined,
+        insecure: !!r.insecure,
+      };
+    }
   }
-  return { insecureHosts, mirrors };
+  return { insecureHosts, mirrors, tls };
 }

@@ -5,7 +5,7 @@
  * share one token fetch.
  */
 import { Buffer } from 'node:buffer';
-import { request, type Dispatcher } from 'undici';
+import type { HttpRequest } from './transport.ts';
 import { httpError, unreachableError } from './errors.ts';
 
 export interface Credentials {
@@ -86,7 +86,8 @@ export interface Authenticator {
 }
 
 export interface AuthenticatorOptions {
-  dispatcher: Dispatcher;
+  /** Sends one request (undici's `request` shape; the transport picks the host's TLS settings). */
+  request: HttpRequest;
   userAgent: string;
   /** Looked up with the reference's domain (`docker.io`, `127.0.0.1:5000`). */
   credentials?: (domain: string) => Credentials | undefined;
@@ -108,9 +109,9 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
     const creds = opts.credentials?.(domain);
     const headers: Record<string, string> = { 'user-agent': opts.userAgent, accept: 'application/json' };
     if (creds) headers.authorization = basicHeader(creds);
-    let res: Dispatcher.ResponseData;
+    let res: Awaited<ReturnType<HttpRequest>>;
     try {
-      res = await request(url, { method: 'GET', headers, dispatcher: opts.dispatcher });
+      res = await opts.request(url, { method: 'GET', headers });
     } catch (err) {
       throw unreachableError(url.host, err);
     }

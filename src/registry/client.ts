@@ -9,7 +9,7 @@ import type { Descriptor } from '../oci/types.ts';
 import type { Credentials } from './auth.ts';
 import { blobStream, blobToFile, type BlobStream } from './blob.ts';
 import { fetchManifest, resolveImage, type FetchedManifest, type ResolvedImage } from './manifest.ts';
-import { createTransport, discard } from './transport.ts';
+import { createTransport, discard, type TransportOptions } from './transport.ts';
 import { pushBlob, putManifest } from './push.ts';
 import type { Dispatcher } from 'undici';
 
@@ -20,6 +20,8 @@ export type { FetchedManifest, ResolvedImage } from './manifest.ts';
 export interface RegistryClientOptions {
   /** Hosts (`host` or `host:port`) spoken to over plain http; loopback hosts always are. */
   insecureHosts?: string[];
+  /** Hosts with their own TLS settings (custom CA, key pair, no verification): a request function for them. */
+  tlsRequest?: TransportOptions['tlsRequest'];
   userAgent?: string;
   /** Credentials for a reference's domain (`docker.io`, `127.0.0.1:5000`), or undefined for anonymous. */
   credentials?: (host: string) => Credentials | undefined;
@@ -66,6 +68,7 @@ export interface RegistryClient {
 export function createRegistryClient(opts: RegistryClientOptions = {}): RegistryClient {
   const t = createTransport({
     insecureHosts: opts.insecureHosts,
+    tlsRequest: opts.tlsRequest,
     userAgent: opts.userAgent,
     credentials: opts.credentials,
     mirrors: opts.mirrors,

@@ -108,7 +108,9 @@ export function unreachableError(host: string, cause: unknown): RegistryError {
         ? 'is the registry running and listening on that port?'
         : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
           ? 'check the registry host name and your DNS / network'
-          : undefined,
+          : /certificate|self[- ]signed|CERT_|SSL|TLS/i.test(`${code ?? ''} ${raw}`)
+            ? `trust the registry's CA in the config file: [registry."${host}"] ca = ["/path/ca.pem"] (or insecure = true to skip verification)`
+            : undefined,
   }) as RegistryError;
   err.network = true;
   return err;

@@ -22,7 +22,18 @@ export interface TransportOptions {
   dispatcher?: Dispatcher;
   /** Mirror hosts to ask before a registry domain (`docker.io` → `["mirror.local:5000"]`). */
   mirrors?: (domain: string) => string[] | undefined;
+  /**
+   * A request function for a host (`host:port`) with its own TLS settings, or undefined for the
+   * default. Such a host is always spoken to over https, also a loopback one.
+   */
+  tlsRequest?: (host: string) => HttpRequest | undefined;
 }
+
+/** undici's `request`, as far as registries need it. */
+export type HttpRequest = (
+  url: string | URL,
+  opts: { method: string; headers: Record<string, string>; body?: unknown },
+) => Promise<{ statusCode: number; headers: Dispatcher.ResponseData['headers']; body: Dispatcher.ResponseData['body'] }>;
 
 export interface SendRequest {
   method: 'GET' | 'HEAD' | 'POST' | 'PUT';
@@ -83,7 +94,10 @@ export function createTransport(opts: TransportOptions = {}): Transport {
   const userAgent = opts.userAgent ?? 'kiln/0.1';
   const attempts = Math.max(1, opts.attempts ?? 4);
   const baseDelay = opts.retryDelayMs ?? 250;
-  const auth = createAuthenticator({ dispatcher, userAgent, credentials: opts.credentials });
+  const defaultRequest: HttpRequest = (url, o) => request(url, { method: o.method as 'GET', headers: o.headers, body: o.body as never, dispatcher });
+  /** The request function for `url`'s host. */
+  const requestFor = (url: string | URL): HttpRequest => opts.tlsRequest?.(new URL(url).host) ?? defaultRequest;
+  const auth = createAuthenticator({ request: (url, o) => requestFor(url)(url, o), userAgent, credentials: opts.credentials });
 
   async function backoff(n: number, retryAfter?: string | string[]): Promise<void> {
     const ra = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
@@ -96,7 +110,7 @@ export function createTransport(opts: TransportOptions = {}): Transport {
     let current = url;
     for (let hop = 0; hop <= 5; hop++) {
       const h = new URL(current).origin === origin ? headers : withoutAuth(headers);
-      const res = await request(current, { method: method as 'GET', headers: h, dispatcher, body: body?.() as never });
+      const res = await requestFor(current)(current, { method, headers: h, body: body?.() });
       const loc = header(res.headers, 'location');
       if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && loc) {
         await discard(res.body);
@@ -140,7 +154,7 @@ export function createTransport(opts: TransportOptions = {}): Transport {
 
   async function sendTo(ref: Reference, req: SendRequest, attempts: number): Promise<RegistryResponse> {
     {
-      const base = registryBaseUrl(ref.domain, opts.insecureHosts);
+      const base = opts.tlsRequest?.(apiHost(ref.domain)) ? `https://${apiHost(ref.domain)}` : registryBaseUrl(ref.domain, opts.insecureHosts);
       const host = apiHost(ref.domain);
       const origin = new URL(base).origin;
       const scope = `repository:${ref.path}:${req.push ? 'pull,push' : 'pull'}`;

@@ -26,7 +26,7 @@ describe('kiln.toml', () => {
     );
     expect(cfg.root).toBe('/srv/kiln');
     expect(cfg['max-parallelism']).toBe(3);
-    expect(registryOptions(cfg)).toEqual({ insecureHosts: ['reg.internal:5000'], mirrors: { 'docker.io': ['m1:5000', 'm2'] } });
+    expect(registryOptions(cfg)).toEqual({ insecureHosts: ['reg.internal:5000'], mirrors: { 'docker.io': ['m1:5000', 'm2'] }, tls: {} });
     const p = gcPolicies(cfg, 100e9);
     expect(p).toHaveLength(3);
     expect(p[2]!.maxUsedBytes).toBe(20e9);

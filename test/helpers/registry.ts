@@ -32,6 +32,8 @@ export interface StartRegistryOptions {
    * `service`, signed by `issuer` with a key whose certificate is in `rootCertBundle` (PEM).
    */
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+  /** Serve https with this certificate and key (PEM files). */
+  tls?: { cert: string; key: string };
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (for test servers). */
@@ -53,7 +55,7 @@ async function bcrypt(password: string): Promise<string> {
   return Bun.password.hash(password, { algorithm: 'bcrypt', cost: 4 });
 }
 
-function configYaml(storageDir: string, port: number, htpasswdPath?: string, token?: StartRegistryOptions['token']): string {
+function configYaml(storageDir: string, port: number, htpasswdPath?: string, token?: StartRegistryOptions['token'], tls?: StartRegistryOptions['tls']): string {
   const lines = [
     'version: 0.1',
     'log:',
@@ -72,6 +74,7 @@ function configYaml(storageDir: string, port: number, htpasswdPath?: string, tok
     `  addr: 127.0.0.1:${port}`,
     `  secret: kiln-test-secret`,
   ];
+  if (tls) lines.push('  tls:', `    certificate: ${tls.cert}`, `    key: ${tls.key}`);
   if (htpasswdPath) lines.push('auth:', '  htpasswd:', '    realm: kiln-test', `    path: ${htpasswdPath}`);
   else if (token) {
     lines.push('auth:', '  token:', `    realm: ${token.realm}`, `    service: ${token.service}`, `    issuer: ${token.issuer}`);
@@ -87,7 +90,8 @@ async function waitReady(url: string, child: ChildProcess, stderr: () => string)
       throw new Error(`docker-registry exited (${child.exitCode ?? child.signalCode}): ${stderr().trim()}`);
     }
     try {
-      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
+      // (Bun's fetch: a test certificate need not verify to tell that the server is up)
+      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000), tls: { rejectUnauthorized: false } } as RequestInit);
       await res.arrayBuffer();
       if (res.status === 200 || res.status === 401) return;
     } catch {
@@ -124,13 +128,13 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     for (let attempt = 0; attempt < 5; attempt++) {
       const port = await freePort();
       const configPath = join(dir, 'config.yml');
-      await writeFile(configPath, configYaml(storageDir, port, htpasswdPath, opts.token));
+      await writeFile(configPath, configYaml(storageDir, port, htpasswdPath, opts.token, opts.tls));
       const child = spawn(REGISTRY_BIN, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       child.stderr!.on('data', (c: Buffer) => {
         err = (err + c.toString()).slice(-4000);
       });
-      const url = `http://127.0.0.1:${port}`;
+      const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
       try {
         await waitReady(url, child, () => err);
       } catch (e) {
