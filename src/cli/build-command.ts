@@ -10,7 +10,7 @@ import { resolveStateDir } from '../store/state-dir.ts';
 import { usageError } from '../util/errors.ts';
 import { parseSize } from '../util/units.ts';
 import { hostPlatform, parsePlatform } from '../oci/platform.ts';
-import type { BuildRequest } from './request.ts';
+import type { BuildRequest, OutputSpec } from './request.ts';
 import { many, parseKeyValues, parseOutput } from './parse-flags.ts';
 import { isGitContext, isRemoteContext, materializeContext, type MaterializedContext } from './remote-context.ts';
 
@@ -33,6 +33,9 @@ export interface BuildFlags {
   local?: unknown;
   opt?: unknown;
   iidfile?: string;
+  metadataFile?: string;
+  push?: boolean;
+  load?: boolean;
   nocacheFilter?: unknown;
   secret?: unknown;
   ssh?: unknown;
@@ -107,6 +110,8 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
     if (k.startsWith('build-arg:')) buildArgs[k.slice('build-arg:'.length)] = v;
     if (k.startsWith('label:')) (opts as Record<string, string>)[k] = v;
   }
+  // buildx passes the client's SOURCE_DATE_EPOCH as a build arg (reproducible builds).
+  if (buildArgs.SOURCE_DATE_EPOCH === undefined && process.env.SOURCE_DATE_EPOCH) buildArgs.SOURCE_DATE_EPOCH = process.env.SOURCE_DATE_EPOCH;
   if (opts.filename) filename = opts.filename;
   // buildctl --oci-layout NAME=DIR: layouts that oci-layout://NAME[:TAG|@DIGEST] contexts name.
   const layoutStores: Record<string, string> = {};
@@ -177,7 +182,7 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
     target: f.target ?? opts.target,
     platforms: platforms.length ? platforms : [hostPlatform()],
     tags: many(f.tag),
-    outputs: many(f.output).map(parseOutput),
+    outputs: outputsFromFlags(f),
     progress,
     network: network === 'none' ? 'none' : 'host',
     noCache: f.cache === false || opts['no-cache'] === '',
@@ -187,11 +192,28 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
     runtime: f.runtime ?? cfg.runtime,
     opts,
     iidfile: f.iidfile,
+    metadataFile: f.metadataFile,
+    load: !!f.load,
     tempDirs,
     secrets: await loadSecrets(many(f.secret)),
     ssh: await loadSshSources(many(f.ssh)),
     allow: parseAllow(many(f.allow)),
   };
+}
+
+/**
+ * `-o` specs plus buildx's shorthands: `--push` (type=registry, or push=true on an image
+ * output) and `--load` (type=docker into `docker load`, see load-docker.ts).
+ */
+function outputsFromFlags(f: BuildFlags): OutputSpec[] {
+  const outputs = many(f.output).map(parseOutput);
+  if (f.push) {
+    const img = outputs.filter((o) => o.type === 'image' || o.type === 'registry');
+    if (img.length) for (const o of img) o.attrs.push = 'true';
+    else outputs.push({ type: 'registry', attrs: {} });
+  }
+  if (f.load && outputs.some((o) => o.type === 'docker')) throw usageError('--load and -o type=docker cannot be combined', 'use one of them');
+  return outputs;
 }
 
 /** `--allow ENT[,ENT]`: the entitlements granted. */

@@ -25,6 +25,10 @@ import { diskOf } from './config.ts';
 import { createFrontendContext } from './frontend-context.ts';
 import { imageOfRef, openRootfsView } from './result-image.ts';
 import { exporterFor } from './exporters.ts';
+import { checkOutputKeys, imageOptions, imageOptionsKey, type ImageOptions } from './image-options.ts';
+import { buildMetadata } from './build-metadata.ts';
+import { createDockerLoadExporter, findDockerCli } from './load-docker.ts';
+import type { ExportImage, Exporter } from '../exporter/types.ts';
 import { buildImageBlobs } from '../exporter/index.ts';
 import type { ExportResult } from '../exporter/types.ts';
 import { sharedWorkerPool } from '../solver/worker-pool.ts';
@@ -72,17 +76,26 @@ async function autoGc(store: Store, policies: GcPolicy[], progress: ProgressSink
 
 /** Runs one build: frontend → solve → exporters. The composition root of kiln's layers. */
 export async function runBuild(req: BuildRequest, progress: ProgressSink, signal: AbortSignal): Promise<BuildOutcome> {
-  const fileOutputs = req.outputs.filter((o) => o.type !== 'image');
-  const exporters = fileOutputs.map(exporterFor);
-  const store = await openStoreAfterCrash(req.root, req.runtime);
-  // type=image (and -t alone, as docker build) → the local image store.
-  const pushes: string[] = [];
-  for (const o of req.outputs.filter((x) => x.type === 'image')) {
-    const names = (o.attrs.name ?? '').split(',').filter(Boolean);
-    exporters.push(createImageStoreExporter(store, names));
-    if (o.attrs.push === 'true') pushes.push(...(names.length ? names : req.tags).map(normalizeImageName));
+  const epoch = req.buildArgs.SOURCE_DATE_EPOCH;
+  const planned: { exporter: Exporter; image: ImageOptions; isImage: boolean }[] = [];
+  for (const o of req.outputs) {
+    checkOutputKeys(o);
+    if (o.type === 'cacheonly' || o.type === 'image' || o.type === 'registry') continue;
+    const image = imageOptions(o, epoch);
+    planned.push({ exporter: exporterFor(o, image), image, isImage: o.type === 'oci' || o.type === 'docker' });
   }
-  if (req.outputs.length === 0 && req.tags.length) exporters.push(createImageStoreExporter(store, []));
+  if (req.load) planned.push({ exporter: createDockerLoadExporter(findDockerCli()), image: imageOptions({ type: 'docker', attrs: {} }, epoch), isImage: true });
+  const store = await openStoreAfterCrash(req.root, req.runtime);
+  // type=image|registry (and -t alone, as docker build) → the local image store; push=true (registry) pushes.
+  const pushes: string[] = [];
+  for (const o of req.outputs.filter((x) => x.type === 'image' || x.type === 'registry')) {
+    const names = (o.attrs.name ?? '').split(',').filter(Boolean);
+    const image = imageOptions(o, epoch);
+    planned.push({ exporter: createImageStoreExporter(store, names, { ociMediaTypes: image.ociMediaTypes }), image, isImage: true });
+    if (o.attrs.push === 'true' || (o.type === 'registry' && o.attrs.push !== 'false')) pushes.push(...(names.length ? names : req.tags).map(normalizeImageName));
+  }
+  const defaultImage = imageOptions({ type: 'image', attrs: {} }, epoch);
+  if (req.outputs.length === 0 && req.tags.length) planned.push({ exporter: createImageStoreExporter(store, []), image: defaultImage, isImage: true });
   const pool = sharedWorkerPool();
   const checksum = memoChecksum((dir, filter) => pool.run('checksumTree', dir, filter));
   void prefetchContext(req, checksum, store.layout.contextIndex); // on a worker, while the frontend runs
@@ -115,21 +128,37 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       },
     };
     const solved = await solve(result.definition, { store, ops, progress, signal, noCache: req.noCache });
+    const now = new Date();
+    const images = new Map<string, Promise<ExportImage>>();
+    /** The image with these options: made once per distinct options in this build. */
+    const imageWith = (o: ImageOptions): Promise<ExportImage> => {
+      const key = imageOptionsKey(o);
+      let p = images.get(key);
+      if (!p) {
+        p = imageOfRef(store, solved.ref, result.config, now, (dir, dest, lo) => pool.run('createLayerBlob', dir, dest, lo), o);
+        images.set(key, p);
+      }
+      return p;
+    };
     const exportAll = async (): Promise<BuildOutcome> => {
       const outcome: BuildOutcome = { ran: solved.ran.length, cached: solved.cached.length, exports: [] };
-      if (exporters.length === 0 && !req.iidfile && req.progress !== 'quiet') {
-        progress.emit({ type: 'warning', message: 'no output specified: the result stays in the build cache (use -o type=oci,dest=FILE or another output)', time: Date.now() });
+      const cacheOnly = req.outputs.some((o) => o.type === 'cacheonly');
+      if (planned.length === 0 && !req.iidfile && !req.metadataFile && req.progress !== 'quiet') {
+        if (!cacheOnly) progress.emit({ type: 'warning', message: 'no output specified: the result stays in the build cache (use -o type=oci,dest=FILE or another output)', time: Date.now() });
         return outcome;
       }
-      const image = await imageOfRef(store, solved.ref, result.config, new Date(), (dir, dest, o) => pool.run('createLayerBlob', dir, dest, o));
-      outcome.imageId = buildImageBlobs(image).config.descriptor.digest;
-      for (const ex of exporters) {
+      const first = planned.find((p) => p.isImage)?.image ?? defaultImage;
+      const main = buildImageBlobs(await imageWith(first), { ociMediaTypes: first.ociMediaTypes });
+      outcome.imageId = main.config.descriptor.digest;
+      for (const { exporter: ex, image: io } of planned) {
         const started = Date.now();
+        const image = await imageWith(io);
         const r = await ex.export({ image, names: req.tags, openRootfs: () => openRootfsView(store, solved.ref) });
         progress.emit({ type: 'info', message: `exported ${ex.kind}${r.dest ? ` to ${r.dest}` : ''}${r.manifestDigest ? ` (${r.manifestDigest})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)}s`, time: Date.now() });
         outcome.exports.push(r);
       }
       if (req.iidfile && outcome.imageId) await writeFile(req.iidfile, outcome.imageId);
+      if (req.metadataFile) await writeFile(req.metadataFile, `${JSON.stringify(buildMetadata(outcome, main, req.tags.map(normalizeImageName)), null, 2)}\n`);
       return outcome;
     };
     const outcome = await exportAll();

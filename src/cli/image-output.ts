@@ -10,12 +10,12 @@ import { KilnError } from '../util/errors.ts';
  * into the local image store: its config and manifest into the content store (layers are
  * there already) and each name recorded. `FROM R` in a later build then needs no registry.
  */
-export function createImageStoreExporter(store: Store, names: string[]): Exporter {
+export function createImageStoreExporter(store: Store, names: string[], opts: { ociMediaTypes?: boolean } = {}): Exporter {
   return {
     kind: 'image',
     async export(src) {
       const all = [...new Set([...names, ...src.names])].map(normalizeImageName);
-      const blobs = buildImageBlobs(src.image);
+      const blobs = buildImageBlobs(src.image, { ociMediaTypes: opts.ociMediaTypes ?? true });
       for (const l of src.image.layers) {
         if (!(await store.content.has(l.descriptor.digest))) {
           throw new KilnError(`layer ${l.descriptor.digest} is not in the content store`, { kind: 'internal' });
@@ -25,7 +25,7 @@ export function createImageStoreExporter(store: Store, names: string[]): Exporte
       await store.content.put(blobs.manifest.bytes);
       const target = blobs.manifest.descriptor as Descriptor;
       for (const n of all) store.images.put(n, target);
-      return { kind: 'image', dest: all.join(', ') || undefined, manifestDigest: target.digest, configDigest: blobs.config.descriptor.digest, descriptor: target };
+      return { kind: 'image', dest: all.join(', ') || undefined, names: all, manifestDigest: target.digest, configDigest: blobs.config.descriptor.digest, descriptor: target };
     },
   };
 }

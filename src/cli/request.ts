@@ -38,6 +38,10 @@ export interface BuildRequest {
   gc?: GcPolicy[];
   opts: Record<string, string>;
   iidfile?: string;
+  /** `--metadata-file`: BuildKit's result keys (containerimage.digest, ...) as JSON. */
+  metadataFile?: string;
+  /** `--load`: the image also goes into `docker load` (a docker CLI on PATH). */
+  load?: boolean;
   /** `--secret` values by id: in memory only. */
   secrets: Map<string, Uint8Array>;
   /** `--ssh` agents by id: sockets forwarded read-only, or keys held in memory. */

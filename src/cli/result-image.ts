@@ -6,23 +6,55 @@ import type { Ref } from '../solver/types.ts';
 import type { ImageConfigFile } from '../frontend/api.ts';
 import type { Digest } from '../util/digest.ts';
 import { KilnError } from '../util/errors.ts';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { PassThrough, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as zlib from 'node:zlib';
+import { createDigester } from '../util/digest.ts';
+import { OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from '../oci/media-types.ts';
 import { createLayerBlob } from '../snapshot/pack.ts';
 import { mountOverlay, unmountPath } from '../snapshot/overlay.ts';
 import type { ExportImage, ExportLayer, RootfsView } from '../exporter/types.ts';
 import type { ImageConfig } from '../oci/types.ts';
 
+/** How the layers and config of an exported image are made (see image-options.ts). */
+export interface LayerOptions {
+  compression?: 'gzip' | 'zstd' | 'none';
+  level?: number;
+  /** Recompress blobs of another compression, pulled ones included. */
+  force?: boolean;
+  /** SOURCE_DATE_EPOCH (seconds): `created` of the config and the new history entries. */
+  epoch?: number;
+  /** Clamp file times newer than `epoch` in the layers this build made. */
+  rewriteTimestamp?: boolean;
+  annotations?: Record<string, string>;
+}
+
+const compressionOf = (mediaType: string): 'gzip' | 'zstd' | 'none' => (/zstd/.test(mediaType) ? 'zstd' : /gzip/.test(mediaType) ? 'gzip' : 'none');
+
 /**
- * The image of a solved ref: one layer per snapshot in its chain. A snapshot's layer blob
- * is made once (deterministic tar, gzip) and recorded; image layers pulled from a
- * registry keep their original blobs.
+ * The image of a solved ref: one layer per snapshot in its chain. A snapshot's default layer
+ * blob (deterministic tar, gzip) is made once and recorded on it; other variants (zstd,
+ * uncompressed, another level, clamped times) are recorded by their options. Layers pulled
+ * from a registry keep their original blobs unless `force` asks for another compression.
  */
-export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile, created: Date, makeLayer: typeof createLayerBlob = createLayerBlob): Promise<ExportImage> {
+export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile, created: Date, makeLayer: typeof createLayerBlob = createLayerBlob, opts: LayerOptions = {}): Promise<ExportImage> {
   if (ref.kind !== 'snapshot') throw new KilnError('the build result is a local directory, not an image', { kind: 'internal' });
   const chain = store.snapshots.chain(ref.id);
   const layers: ExportLayer[] = [];
+  const compression = opts.compression ?? 'gzip';
   for (const rec of chain) {
     let blob = rec.blob;
-    if (!blob || !(await store.content.has(blob.digest))) {
+    const pulled = rec.chainId !== null && rec.chainId !== undefined;
+    const clamp = opts.rewriteTimestamp && opts.epoch !== undefined && !pulled ? opts.epoch : undefined;
+    // A pulled layer keeps its blob as it is, unless force-compression asks for another compression.
+    const current = blob ? compressionOf(blob.mediaType) : 'gzip';
+    const wantsVariant = pulled ? !!opts.force && current !== compression : clamp !== undefined || opts.level !== undefined || current !== compression;
+    if (wantsVariant && pulled && blob) {
+      blob = await recompressed(store, rec, blob, compression, opts.level);
+    } else if (wantsVariant) {
+      blob = await layerVariant(store, rec, { compression, level: opts.level, clampMtime: clamp }, makeLayer);
+    } else if (!blob || !(await store.content.has(blob.digest))) {
       const tmp = store.content.ingestPath();
       const made = await makeLayer(store.snapshots.layerDir(rec), tmp, { compression: 'gzip' });
       await store.content.adopt(tmp, made.digest);
@@ -35,7 +67,7 @@ export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile
       blobPath: store.content.path(blob.digest),
     });
   }
-  const at = created.toISOString();
+  const at = (opts.epoch !== undefined ? new Date(opts.epoch * 1000) : created).toISOString().replace('.000Z', 'Z');
   const history = (config.history ?? []).map((h) => (h.created ? h : { created: at, ...h }));
   const full = {
     ...config,
@@ -43,7 +75,68 @@ export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile
     rootfs: { type: 'layers' as const, diff_ids: layers.map((l) => l.diffId as Digest) },
     history,
   };
-  return { layers, config: full as unknown as ImageConfig };
+  const annotations = opts.annotations && Object.keys(opts.annotations).length ? opts.annotations : undefined;
+  return { layers, config: full as unknown as ImageConfig, annotations };
+}
+
+type SnapshotRec = ReturnType<Store['snapshots']['chain']>[number];
+
+/**
+ * A pulled layer's blob in another compression (force-compression): the original tar stream
+ * decompressed and compressed again, so the diff id stays the same. Recorded like variants.
+ */
+async function recompressed(store: Store, rec: SnapshotRec, blob: NonNullable<SnapshotRec['blob']>, compression: 'gzip' | 'zstd' | 'none', level?: number): Promise<NonNullable<SnapshotRec['blob']>> {
+  const key = `layer-recompressed:${blob.digest}:${compression}:${level ?? ''}`;
+  const row = store.db.prepare('SELECT v FROM meta WHERE k = ?').get(key) as { v: string } | undefined;
+  if (row) {
+    const b = JSON.parse(row.v) as NonNullable<SnapshotRec['blob']>;
+    if (await store.content.has(b.digest)) return b;
+  }
+  const z = zlib as unknown as Record<string, (o?: object) => Transform>;
+  const from = compressionOf(blob.mediaType);
+  const decompress = from === 'gzip' ? zlib.createGunzip() : from === 'zstd' ? z.createZstdDecompress!() : new PassThrough();
+  const compress =
+    compression === 'gzip'
+      ? zlib.createGzip(level !== undefined ? { level } : {})
+      : compression === 'zstd'
+        ? z.createZstdCompress!(level !== undefined ? { params: { [(zlib.constants as Record<string, number>).ZSTD_c_compressionLevel!]: level } } : undefined)
+        : new PassThrough();
+  const hash = createDigester();
+  const tmp = store.content.ingestPath();
+  await pipeline(
+    createReadStream(store.content.path(blob.digest)),
+    decompress,
+    compress,
+    new Transform({
+      transform(c: Buffer, _e, cb) {
+        hash.update(c);
+        cb(null, c);
+      },
+    }),
+    createWriteStream(tmp),
+  );
+  const digest = hash.digest();
+  await store.content.adopt(tmp, digest);
+  const mediaType = compression === 'gzip' ? OCI_LAYER_GZIP : compression === 'zstd' ? OCI_LAYER_ZSTD : OCI_LAYER;
+  const out = { digest, size: hash.size, mediaType, diffId: blob.diffId };
+  store.db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run(key, JSON.stringify(out));
+  return out;
+}
+
+/** A layer blob made with non-default options, made once per snapshot and options (recorded in meta). */
+async function layerVariant(store: Store, rec: SnapshotRec, o: { compression: 'gzip' | 'zstd' | 'none'; level?: number; clampMtime?: number }, makeLayer: typeof createLayerBlob): Promise<NonNullable<SnapshotRec['blob']>> {
+  const key = `layer-variant:${rec.fsId ?? rec.id}:${o.compression}:${o.level ?? ''}:${o.clampMtime ?? ''}`;
+  const row = store.db.prepare('SELECT v FROM meta WHERE k = ?').get(key) as { v: string } | undefined;
+  if (row) {
+    const b = JSON.parse(row.v) as NonNullable<SnapshotRec['blob']>;
+    if (await store.content.has(b.digest)) return b;
+  }
+  const tmp = store.content.ingestPath();
+  const made = await makeLayer(store.snapshots.layerDir(rec), tmp, o);
+  await store.content.adopt(tmp, made.digest);
+  const blob = { digest: made.digest, size: made.size, mediaType: made.mediaType, diffId: made.diffId };
+  store.db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run(key, JSON.stringify(blob));
+  return blob;
 }
 
 /** A read-only mounted view of a snapshot chain; release() unmounts and removes it. */

@@ -45,6 +45,8 @@ export interface ExportResult {
   configDigest?: Digest;
   /** The manifest descriptor as written into index.json. */
   descriptor?: Descriptor;
+  /** Image names the export recorded (the local image store). */
+  names?: string[];
 }
 
 export interface Exporter {

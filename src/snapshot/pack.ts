@@ -30,12 +30,14 @@ function isWhiteout(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
-function mtimeOf(st: Stats): Date {
-  return new Date(Math.floor(st.mtimeMs / 1000) * 1000);
+/** Whole seconds; with `clamp` (SOURCE_DATE_EPOCH, rewrite-timestamp), never later than it. */
+function mtimeOf(st: Stats, clamp?: number): Date {
+  const s = Math.floor(st.mtimeMs / 1000);
+  return new Date((clamp !== undefined && s > clamp ? clamp : s) * 1000);
 }
 
-function baseHeader(name: string, st: Stats): Headers {
-  return { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, uname: '', gname: '', mtime: mtimeOf(st) };
+function header(name: string, st: Stats, clamp?: number): Headers {
+  return { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, uname: '', gname: '', mtime: mtimeOf(st, clamp) };
 }
 
 async function addEntry(p: Pack, header: Headers, file?: string): Promise<void> {
@@ -53,7 +55,8 @@ async function addEntry(p: Pack, header: Headers, file?: string): Promise<void> 
 }
 
 /** Writes the tar of the tree under `dir` to `out` (ended when done). The root itself is not an entry. */
-export async function packDirectory(dir: string, out: Writable | NodeJS.WritableStream, opts: { mode: PackMode }): Promise<void> {
+export async function packDirectory(dir: string, out: Writable | NodeJS.WritableStream, opts: { mode: PackMode; clampMtime?: number }): Promise<void> {
+  const baseHeader = (name: string, st: Stats) => header(name, st, opts.clampMtime);
   const xattrs = await listXattrsTree(dir);
   const links = new Map<string, string>();
   const p = pack();
@@ -142,7 +145,7 @@ function tap(onChunk: (c: Buffer) => void): Transform {
 export async function createLayerBlob(
   dir: string,
   destPath: string,
-  opts: { compression?: 'gzip' | 'zstd' | 'none'; level?: number } = {},
+  opts: { compression?: 'gzip' | 'zstd' | 'none'; level?: number; clampMtime?: number } = {},
 ): Promise<LayerBlob> {
   const compression = opts.compression ?? 'gzip';
   const tarHash = createDigester();
@@ -153,11 +156,13 @@ export async function createLayerBlob(
     compression === 'gzip'
       ? createGzip({ level: opts.level ?? zc.Z_DEFAULT_COMPRESSION })
       : compression === 'zstd'
-        ? (zlib as unknown as { createZstdCompress: (o?: object) => Transform }).createZstdCompress()
+        ? (zlib as unknown as { createZstdCompress: (o?: object) => Transform }).createZstdCompress(
+            opts.level !== undefined ? { params: { [(zlib.constants as Record<string, number>).ZSTD_c_compressionLevel!]: opts.level } } : undefined,
+          )
         : new PassThrough();
   try {
     await Promise.all([
-      packDirectory(dir, tarStream, { mode: 'layer' }),
+      packDirectory(dir, tarStream, { mode: 'layer', clampMtime: opts.clampMtime }),
       pipeline(tarStream, tap((c) => tarHash.update(c)), compressor, tap((c) => blobHash.update(c)), createWriteStream(tmp)),
     ]);
     await rename(tmp, destPath);

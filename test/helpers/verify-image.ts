@@ -44,6 +44,11 @@ async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): 
 export interface VerifyOciOptions {
   /** Called with the unpacked root filesystem (umoci's bundle/rootfs) before it is removed. */
   onRootfs?: (rootfs: string) => Promise<void>;
+  /**
+   * false for zstd layers (umoci 0.4 cannot read them): skopeo then recompresses every layer
+   * to gzip instead, which decompresses (and so checks) each one.
+   */
+  umoci?: boolean;
 }
 
 /**
@@ -53,6 +58,12 @@ export interface VerifyOciOptions {
 export async function verifyOciArchive(path: string, opts: VerifyOciOptions = {}): Promise<{ manifest: any; config: any }> {
   const manifest = JSON.parse((await runTool('skopeo', ['inspect', '--raw', `oci-archive:${path}`])).stdout);
   const config = JSON.parse((await runTool('skopeo', ['inspect', '--config', `oci-archive:${path}`])).stdout);
+  if (opts.umoci === false) {
+    await withTempDir('kiln-verify-', async (dir) => {
+      await runTool('skopeo', ['copy', '--quiet', '--dest-compress', '--dest-compress-format', 'gzip', `oci-archive:${path}`, `oci:${join(dir, 'copy')}:x`]);
+    });
+    return { manifest, config };
+  }
   await withTempDir('kiln-verify-', async (dir) => {
     const layout = join(dir, 'layout');
     await mkdir(layout);

@@ -17,7 +17,10 @@ export function dispatchWorkdir(d: DispatchState, c: WorkdirCommand, opt: Dispat
     const user = d.image.config.User;
     const owner = user ? ownerOfUser(user) : undefined;
     const name = prefixCommand(d, uppercaseCmd(processCmdEnv(opt.lex, c.original, envOf(d))));
-    d.state = d.state.file(opt.ctx.llb.mkdir(wd, 0o755, { makeParents: true, owner }), {
+    // SOURCE_DATE_EPOCH: the directories get that time (BuildKit's llb.WithCreatedTime).
+    const epoch = opt.buildArgValues.SOURCE_DATE_EPOCH;
+    const timestamp = epoch && /^\d+$/.test(epoch) ? Number(epoch) : undefined;
+    d.state = d.state.file(opt.ctx.llb.mkdir(wd, 0o755, { makeParents: true, owner, ...(timestamp !== undefined ? { timestamp } : {}) }), {
       customName: name,
       ignoreCache: d.ignoreCache,
       locations: locationOf(opt, c),
