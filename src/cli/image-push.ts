@@ -19,8 +19,12 @@ export async function pushImage(store: Store, registry: RegistryClient, name: st
   const missing = [...g.missing, ...(await Promise.all(g.leaves.map(async (l) => ((await store.content.has(l.digest as Digest)) ? [] : [l.digest])))).flat()];
   if (missing.length) throw new KilnError(`image ${name}: blob ${missing[0]} is not in the content store`, { kind: 'input', hint: 'kiln doctor --store' });
   for (const b of g.leaves) {
-    const r = await registry.pushBlob(ref, b, () => createReadStream(store.content.path(b.digest as Digest)));
-    log(`${b.digest.slice(7, 19)}: ${r === 'exists' ? 'layer already exists' : 'pushed'}`);
+    // A blob pulled from another repository of the same registry is mounted, not uploaded.
+    const origin = (store.db.prepare('SELECT v FROM meta WHERE k = ?').get(`blob-origin:${b.digest}`) as { v: string } | undefined)?.v;
+    const mountFrom = origin?.startsWith(`${ref.domain}/`) ? origin.slice(ref.domain.length + 1) : undefined;
+    const path = store.content.path(b.digest as Digest);
+    const r = await registry.pushBlob(ref, b, (range) => createReadStream(path, range), { mountFrom });
+    log(`${b.digest.slice(7, 19)}: ${r === 'exists' ? 'already exists' : r === 'mounted' ? `mounted from ${mountFrom}` : 'pushed'}`);
   }
   for (const n of g.nodes) await registry.putManifest(ref, n.mediaType, n.bytes, n.digest === rec.target.digest ? (ref.tag ?? n.digest) : n.digest);
   return rec.target.digest;

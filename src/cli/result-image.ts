@@ -41,9 +41,10 @@ const compressionOf = (mediaType: string): 'gzip' | 'zstd' | 'none' => (/zstd/.t
 export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile, created: Date, makeLayer: typeof createLayerBlob = createLayerBlob, opts: LayerOptions = {}): Promise<ExportImage> {
   if (ref.kind !== 'snapshot') throw new KilnError('the build result is a local directory, not an image', { kind: 'internal' });
   const chain = store.snapshots.chain(ref.id);
-  const layers: ExportLayer[] = [];
   const compression = opts.compression ?? 'gzip';
-  for (const rec of chain) {
+  // Every layer at once: the tar, compression and hashing run on the worker pool, which
+  // bounds how many go at a time.
+  const layers = await Promise.all(chain.map(async (rec): Promise<ExportLayer> => {
     let blob = rec.blob;
     const pulled = rec.chainId !== null && rec.chainId !== undefined;
     const clamp = opts.rewriteTimestamp && opts.epoch !== undefined && !pulled ? opts.epoch : undefined;
@@ -61,12 +62,12 @@ export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile
       blob = { digest: made.digest, size: made.size, mediaType: made.mediaType, diffId: made.diffId };
       store.snapshots.setBlob(rec.id, blob);
     }
-    layers.push({
+    return {
       descriptor: { mediaType: blob.mediaType, digest: blob.digest, size: blob.size },
       diffId: blob.diffId,
       blobPath: store.content.path(blob.digest),
-    });
-  }
+    };
+  }));
   const at = (opts.epoch !== undefined ? new Date(opts.epoch * 1000) : created).toISOString().replace('.000Z', 'Z');
   const history = (config.history ?? []).map((h) => (h.created ? h : { created: at, ...h }));
   const full = {

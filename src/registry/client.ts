@@ -10,7 +10,7 @@ import type { Credentials } from './auth.ts';
 import { blobStream, blobToFile, type BlobStream } from './blob.ts';
 import { fetchManifest, resolveImage, type FetchedManifest, type ResolvedImage } from './manifest.ts';
 import { createTransport, discard, type TransportOptions } from './transport.ts';
-import { pushBlob, putManifest } from './push.ts';
+import { pushBlob, putManifest, type PushBlobOptions } from './push.ts';
 import type { Dispatcher } from 'undici';
 
 export type { Credentials } from './auth.ts';
@@ -56,7 +56,7 @@ export interface RegistryClient {
    */
   fetchBlobToFile(ref: Reference, desc: Descriptor, path: string): Promise<void>;
   /** Uploads a blob unless the repository has it. */
-  pushBlob(ref: Reference, desc: Descriptor, open: () => NodeJS.ReadableStream | Buffer): Promise<'exists' | 'pushed'>;
+  pushBlob(ref: Reference, desc: Descriptor, open: (range?: { start: number; end: number }) => NodeJS.ReadableStream | Buffer, opts?: PushBlobOptions): Promise<'exists' | 'mounted' | 'pushed'>;
   /** Puts a manifest or index under a tag (or its digest). */
   putManifest(ref: Reference, mediaType: string, bytes: Uint8Array, reference: string): Promise<void>;
   /** `GET /v2/` with this client's credentials (what `docker login` checks): the HTTP status. */
@@ -90,8 +90,8 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     fetchBlobToFile: function fetchBlobToFile(ref, desc, path) {
       return blobToFile(t, ref, desc, path);
     },
-    pushBlob: function push(ref, desc, open) {
-      return pushBlob(t, ref, desc, open);
+    pushBlob: function push(ref, desc, open, o) {
+      return pushBlob(t, ref, desc, open, o);
     },
     putManifest: function put(ref, mediaType, bytes, reference) {
       return putManifest(t, ref, mediaType, bytes, reference);

@@ -36,7 +36,7 @@ export type HttpRequest = (
 ) => Promise<{ statusCode: number; headers: Dispatcher.ResponseData['headers']; body: Dispatcher.ResponseData['body'] }>;
 
 export interface SendRequest {
-  method: 'GET' | 'HEAD' | 'POST' | 'PUT';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH';
   /** Path under the registry root, starting with `/v2/`; or an absolute URL (an upload's Location). */
   path: string;
   headers?: Record<string, string>;

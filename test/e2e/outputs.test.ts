@@ -5,7 +5,7 @@
  * type=registry, type=cacheonly, --load, and unknown attributes refused.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
@@ -139,13 +139,16 @@ describe('output attributes', () => {
 });
 
 describe('push, registry, cacheonly, load', () => {
-  test('--push pushes the -t names; type=registry pushes; the pushed image verifies', async () => {
-    const ctx = await makeContext({ Dockerfile: `FROM ${reg.ref}\nCOPY f /f\n`, f: 'pushed\n' });
+  test('--push pushes the -t names (base layer mounted, a 20 MiB layer in chunks); type=registry pushes; pulled back and verified', async () => {
+    const ctx = await makeContext({ Dockerfile: `FROM ${reg.ref}\nCOPY f /f\nCOPY big.bin /big.bin\n`, f: 'pushed\n' });
+    await writeFile(join(ctx.dir, 'big.bin'), randomBytes(20 << 20));
     try {
       const name = `${reg.registry.host}/pushed:1`;
-      const a = await runKiln(['build', '-t', name, '--push', ctx.dir], { root: state.root });
+      const a = await runKiln(['build', '--progress=plain', '-t', name, '--push', ctx.dir], { root: state.root });
       if (a.code !== 0) console.error(a.stderr);
       expect(a.code).toBe(0);
+      expect(a.stderr).toContain('mounted from busybox');
+      expect(a.stderr.match(/: pushed/g)?.length).toBeGreaterThanOrEqual(3);
       const other = `${reg.registry.host}/pushed:2`;
       const b = await runKiln(['build', '-o', `type=registry,name=${other},compression=zstd`, ctx.dir], { root: state.root });
       expect(b.code).toBe(0);
