@@ -12,8 +12,10 @@
  *                tree; a rebuild after editing one small file, as a fraction of the first build
  *   parallel     4 independent stages each `RUN sleep 2`  vs the longest stage built alone;
  *                and the runtime's own floor: 4 bare `runc run true` at once vs one
+ *   export       a 1 GiB layer exported as OCI vs gzip -6 and sha256sum of the same bytes, peak RSS
+ *                (BENCH_EXPORT_MIB sets the size)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -23,12 +25,23 @@ import { makeTempDir, removeAll } from '../src/util/fs.ts';
 import { dockerAvailable, freshExt4, hashTreeMs, median, row, runtimeStartFloor, timeCommand } from './lib.ts';
 
 const N = Number(process.env.BENCH_RUNS ?? 15);
+const EXPORT_MIB = Number(process.env.BENCH_EXPORT_MIB ?? 1024);
 /** Waits out the 2 s in which a just-written file's stat cannot vouch for its content (context-index.ts). */
 const settle = () => spawnSync('sleep', ['2.1']);
 const state = await makeTempDir('kiln-bench-state-');
 const work = await makeTempDir('kiln-bench-');
 const env = { KILN_ROOT: state };
 const reg = await withBusyboxRegistry();
+if (process.env.BENCH_ONLY === 'export') {
+  try {
+    exportBench();
+  } finally {
+    await reg.stop();
+    await removeAll(work);
+    await removeAll(state);
+  }
+  process.exit(0);
+}
 try {
   console.log(`kiln bench: ${N} runs per scenario, medians\n`);
   const trueMs = median(timeCommand('/bin/true', [], N));
@@ -125,8 +138,53 @@ try {
   console.log(row('parallel: 4 stages x RUN sleep 2', parMs, 'the longest stage alone', oneMs));
   const runcMs = runtimeStartFloor(work);
   if (runcMs) console.log(`${'  runtime floor: 4 x runc run at once'.padEnd(38)} ${(runcMs.four / 1000).toFixed(2).padStart(8)} s   one alone ${(runcMs.one / 1000).toFixed(2)} s`);
+
+  exportBench();
 } finally {
   await reg.stop();
   await removeAll(work);
   await removeAll(state);
+}
+
+/**
+ * Export of one big layer (BENCH_EXPORT_MIB, default 1 GiB; half random, half text, so it
+ * compresses about 2:1): `-o type=oci` after a build that made the layer, i.e. tar + gzip +
+ * sha256 of the layer and the OCI tar written. Next to it, single-threaded `gzip -6` and
+ * `sha256sum` of the same bytes, and kiln's peak RSS.
+ */
+function exportBench(): void {
+  const disk = freshExt4(EXPORT_MIB * 4 + 1024, work);
+  try {
+    const ctx = join(disk.dir, 'export');
+    mkdirSync(ctx);
+    const file = join(ctx, 'big.bin');
+    const fd = openSync(file, 'w');
+    const text = Buffer.from('kiln export bench line of fairly ordinary text 0123456789\n'.repeat(10_000)).subarray(0, 512 << 10);
+    for (let i = 0; i < EXPORT_MIB; i++) {
+      writeSync(fd, randomBytes(512 << 10));
+      writeSync(fd, text);
+    }
+    closeSync(fd);
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY big.bin /\n');
+    const st = join(disk.dir, 'state');
+    timeCommand(kilnBin, ['build', '--progress=none', ctx], 1, { KILN_ROOT: st }); // the layer exists, no blob yet
+    const t = spawnSync('/usr/bin/time', ['-f', '%e %M', kilnBin, 'build', '--progress=none', '-o', 'type=oci,dest=/dev/null', ctx], { env: { ...process.env, KILN_ROOT: st }, encoding: 'utf8' });
+    const [secs, rssKb] = (t.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
+    const timeShell = (cmd: string) => {
+      const t0 = performance.now();
+      spawnSync('sh', ['-c', cmd]);
+      return performance.now() - t0;
+    };
+    const gzipMs = timeShell(`gzip -6 -c ${file} > /dev/null`);
+    const shaMs = timeShell(`sha256sum ${file} > /dev/null`);
+    console.log(row(`export: ${EXPORT_MIB} MiB layer, -o type=oci`, (secs ?? 0) * 1000, 'gzip -6, one thread', gzipMs));
+    console.log(`${'  sha256 of the same bytes'.padEnd(38)} ${(shaMs / 1000).toFixed(2).padStart(8)} s   peak RSS of kiln ${((rssKb ?? 0) / 1024).toFixed(0)} MB`);
+    const docker = process.env.DOCKER ?? 'docker';
+    if (dockerAvailable(docker)) {
+      const d = timeCommand(docker, ['build', '-q', '-t', 'kiln-bench/export', ctx], 1, { DOCKER_BUILDKIT: '1' })[0]!;
+      console.log(`${'  vs BuildKit (docker build -t, cold)'.padEnd(38)} ${(d / 1000).toFixed(2).padStart(8)} s   (into the engine's store, uncompressed)`);
+    }
+  } finally {
+    disk.cleanup();
+  }
 }

@@ -9,7 +9,8 @@ import { lstat, readdir, readlink, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip, constants as zc } from 'node:zlib';
+import { constants as zc } from 'node:zlib';
+import { createParallelGzip } from './parallel-gzip.ts';
 import * as zlib from 'node:zlib';
 import { pack, type Header, type Pack } from 'tar-stream';
 
@@ -154,7 +155,7 @@ export async function createLayerBlob(
   const tarStream = new PassThrough();
   const compressor =
     compression === 'gzip'
-      ? createGzip({ level: opts.level ?? zc.Z_DEFAULT_COMPRESSION })
+      ? createParallelGzip({ level: opts.level ?? zc.Z_DEFAULT_COMPRESSION })
       : compression === 'zstd'
         ? (zlib as unknown as { createZstdCompress: (o?: object) => Transform }).createZstdCompress(
             opts.level !== undefined ? { params: { [(zlib.constants as Record<string, number>).ZSTD_c_compressionLevel!]: opts.level } } : undefined,

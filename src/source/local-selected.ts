@@ -1,6 +1,8 @@
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { openContextIndex } from './context-index.ts';
 import { hasWildcards, matchPattern } from '../util/glob.ts';
 import type { Digest } from '../util/digest.ts';
 import { checksumTree, excludeFilter, type ChecksumFilter } from './local-checksum.ts';
@@ -47,6 +49,7 @@ export async function checksumSelected(
 ): Promise<Digest> {
   const h = createHash('sha256');
   const excluded = excludeFilter({ excludePatterns });
+  const index = indexFile ? openContextIndex(indexFile) : undefined;
   for (const pattern of [...patterns].sort()) {
     h.update(`pattern ${pattern}\0`);
     for (const rel of await expand(root, pattern)) {
@@ -64,9 +67,27 @@ export async function checksumSelected(
         const followed = await readFile(join(root, ...clean(target.startsWith('/') ? target : `${rel}/../${target}`))).catch(() => undefined);
         h.update(`link ${rel} ${target} ${followed ? createHash('sha256').update(followed).digest('hex') : '-'}\0`);
       } else if (st.isFile()) {
-        h.update(`file ${rel} ${(st.mode & 0o7777).toString(8)} ${st.size} ${createHash('sha256').update(await readFile(abs)).digest('hex')}\0`);
+        // Through the context's metadata index: an unchanged file is not read again.
+        let sum = index?.file(rel, st);
+        if (sum === undefined) {
+          sum = await hashFile(abs);
+          index?.rememberFile(rel, st, sum);
+        }
+        h.update(`file ${rel} ${(st.mode & 0o7777).toString(8)} ${st.size} ${sum}\0`);
       } else h.update(`other ${rel}\0`);
     }
   }
+  index?.save();
   return `sha256:${h.digest('hex')}`;
+}
+
+/** sha256 of a file, streamed (a big file never sits in memory). */
+function hashFile(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (c) => hash.update(c))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
 }
