@@ -34,6 +34,8 @@ export interface BuildFlags {
   opt?: unknown;
   iidfile?: string;
   metadataFile?: string;
+  attest?: unknown;
+  provenance?: unknown;
   push?: boolean;
   load?: boolean;
   nocacheFilter?: unknown;
@@ -193,6 +195,7 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
     opts,
     iidfile: f.iidfile,
     metadataFile: f.metadataFile,
+    provenance: provenanceFromFlags(f, opts),
     load: !!f.load,
     tempDirs,
     secrets: await loadSecrets(many(f.secret)),
@@ -214,6 +217,34 @@ function outputsFromFlags(f: BuildFlags): OutputSpec[] {
   }
   if (f.load && outputs.some((o) => o.type === 'docker')) throw usageError('--load and -o type=docker cannot be combined', 'use one of them');
   return outputs;
+}
+
+/**
+ * Provenance from `--attest type=provenance[,mode=..]` (BuildKit's default mode: max),
+ * `--provenance true|false|mode=max` (buildx: true means min) or buildctl's
+ * `--opt attest:provenance=mode=..`. SBOMs are not made by kiln.
+ */
+function provenanceFromFlags(f: BuildFlags, opts: Record<string, string>): BuildRequest['provenance'] {
+  let out: BuildRequest['provenance'];
+  const parse = (spec: string, def: 'min' | 'max') => {
+    const a = Object.fromEntries(spec.split(',').filter(Boolean).map((kv) => [kv.split('=')[0]!, kv.slice(kv.indexOf('=') + 1)]));
+    const mode = a.mode ?? def;
+    if (mode !== 'min' && mode !== 'max') throw usageError(`invalid provenance mode "${mode}"`, 'use mode=min or mode=max');
+    if (a.disabled === 'true') return undefined;
+    return { mode, builderId: a['builder-id'] } as NonNullable<BuildRequest['provenance']>;
+  };
+  for (const spec of many(f.attest)) {
+    const type = /(?:^|,)type=([^,]*)/.exec(spec)?.[1];
+    if (type === 'provenance') out = parse(spec.replace(/(^|,)type=[^,]*/, ''), 'max');
+    else if (type === 'sbom') throw usageError('--attest type=sbom: kiln does not make SBOMs', 'use --attest type=provenance');
+    else throw usageError(`invalid --attest "${spec}"`, 'e.g. --attest type=provenance,mode=max');
+  }
+  if (f.provenance !== undefined) {
+    const v = String(f.provenance);
+    out = v === 'false' || v === '0' ? undefined : v === 'true' || v === '1' || v === '' ? { mode: 'min' } : parse(v, 'min');
+  }
+  if (opts['attest:provenance'] !== undefined) out = parse(opts['attest:provenance'], 'max');
+  return out;
 }
 
 /** `--allow ENT[,ENT]`: the entitlements granted. */

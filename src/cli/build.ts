@@ -27,6 +27,10 @@ import { imageOfRef, openRootfsView } from './result-image.ts';
 import { exporterFor } from './exporters.ts';
 import { checkOutputKeys, imageOptions, imageOptionsKey, type ImageOptions } from './image-options.ts';
 import { buildMetadata } from './build-metadata.ts';
+import { provenanceInput } from './provenance-input.ts';
+import { provenanceStatement } from '../exporter/provenance.ts';
+import { readBuildFile } from './build-command.ts';
+import type { Digest } from '../util/digest.ts';
 import { createDockerLoadExporter, findDockerCli } from './load-docker.ts';
 import type { ExportImage, Exporter } from '../exporter/types.ts';
 import { buildImageBlobs } from '../exporter/index.ts';
@@ -76,6 +80,7 @@ async function autoGc(store: Store, policies: GcPolicy[], progress: ProgressSink
 
 /** Runs one build: frontend → solve → exporters. The composition root of kiln's layers. */
 export async function runBuild(req: BuildRequest, progress: ProgressSink, signal: AbortSignal): Promise<BuildOutcome> {
+  const startedOn = new Date();
   const epoch = req.buildArgs.SOURCE_DATE_EPOCH;
   const planned: { exporter: Exporter; image: ImageOptions; isImage: boolean }[] = [];
   for (const o of req.outputs) {
@@ -135,7 +140,13 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       const key = imageOptionsKey(o);
       let p = images.get(key);
       if (!p) {
-        p = imageOfRef(store, solved.ref, result.config, now, (dir, dest, lo) => pool.run('createLayerBlob', dir, dest, lo), o);
+        p = imageOfRef(store, solved.ref, result.config, now, (dir, dest, lo) => pool.run('createLayerBlob', dir, dest, lo), o).then(async (img) => {
+          if (!req.provenance) return img;
+          const input = provenanceInput(req, result.definition, await readBuildFile(req), req.provenance.mode, startedOn, req.provenance.builderId);
+          const cfg = img.config as unknown as { os?: string; architecture?: string; variant?: string };
+          const platform = { os: cfg.os ?? 'linux', architecture: cfg.architecture ?? 'amd64', ...(cfg.variant ? { variant: cfg.variant } : {}) };
+          return { ...img, provenance: { statement: (subject: { digest: Digest; name: string }) => provenanceStatement(input, subject), platform } };
+        });
         images.set(key, p);
       }
       return p;

@@ -1,4 +1,5 @@
 import { buildImageBlobs } from '../exporter/index.ts';
+import { withProvenance } from '../exporter/attestation.ts';
 import type { Exporter } from '../exporter/types.ts';
 import type { Descriptor } from '../oci/types.ts';
 import type { Store } from '../store/index.ts';
@@ -23,7 +24,10 @@ export function createImageStoreExporter(store: Store, names: string[], opts: { 
       }
       await store.content.put(blobs.config.bytes);
       await store.content.put(blobs.manifest.bytes);
-      const target = blobs.manifest.descriptor as Descriptor;
+      // With provenance, the stored (and pushed) image is the index holding its attestation.
+      const attested = withProvenance(src.image, blobs, all);
+      for (const b of attested ? [...attested.blobs, attested.index] : []) await store.content.put(b.bytes);
+      const target = (attested ? attested.index.descriptor : blobs.manifest.descriptor) as Descriptor;
       for (const n of all) store.images.put(n, target);
       return { kind: 'image', dest: all.join(', ') || undefined, names: all, manifestDigest: target.digest, configDigest: blobs.config.descriptor.digest, descriptor: target };
     },

@@ -33,6 +33,8 @@ cli
   .option('--ulimit <name=soft[:hard]>', 'A resource limit for RUN steps, e.g. nofile=1024:2048 (repeatable)')
   .option('--shm-size <size>', 'Size of /dev/shm in RUN steps, e.g. 128m (default 64m)')
   .option('--metadata-file <file>', 'Write the build result metadata (containerimage.digest, ...) as JSON')
+  .option('--attest <spec>', 'Attach an attestation: type=provenance[,mode=min|max] (repeatable)')
+  .option('--provenance <value>', 'Provenance attestation: true (mode=min), mode=max, or false')
   .option('--push', 'Push the image (shorthand for -o type=registry, with the -t names)')
   .option('--load', 'Load the image into docker (docker load; needs the docker CLI)')
   .option('--iidfile <file>', 'Write the image ID to this file')

@@ -1,8 +1,10 @@
 /**
  * The `local` exporter: the image's root filesystem copied into a directory.
  */
-import { lstat, mkdir, readdir, rename, rmdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { lstat, mkdir, readdir, rename, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { sha256 } from '../util/digest.ts';
+import { buildImageBlobs } from './image-blobs.ts';
 import * as v from 'valibot';
 import { KilnError, usageError } from '../util/errors.ts';
 import { removeAll, tempName } from '../util/fs.ts';
@@ -42,11 +44,13 @@ export function createLocalExporter(options: LocalExporterOptions): Exporter {
         const state = await destState(dest);
         if (state === 'nonempty') {
           await copyTree(view.dir, dest, { merge: true });
+          await writeProvenanceFile(src, dest);
         } else {
           await mkdir(dirname(dest), { recursive: true });
           const tmp = tempName(dest);
           try {
             await copyTree(view.dir, tmp);
+            await writeProvenanceFile(src, tmp);
             if (state === 'empty') await rmdir(dest);
             await rename(tmp, dest);
           } catch (err) {
@@ -60,6 +64,19 @@ export function createLocalExporter(options: LocalExporterOptions): Exporter {
       return { kind: 'local', dest };
     },
   };
+}
+
+/** `provenance.json` at the root of the output (BuildKit's local and tar exporters), when the build has provenance. */
+export async function writeProvenanceFile(src: ExportSource, dir: string): Promise<void> {
+  const bytes = provenanceFileBytes(src);
+  if (bytes) await writeFile(join(dir, 'provenance.json'), bytes);
+}
+
+/** The provenance statement for a root-filesystem output: its subject is the image config (no manifest exists). */
+export function provenanceFileBytes(src: ExportSource): Uint8Array | undefined {
+  const p = src.image.provenance;
+  if (!p) return undefined;
+  return p.statement({ digest: sha256(buildImageBlobs(src.image).config.bytes), name: '_' });
 }
 
 async function destState(dest: string): Promise<'missing' | 'empty' | 'nonempty'> {

@@ -5,7 +5,9 @@ import * as v from 'valibot';
 import { usageError } from '../util/errors.ts';
 import { buildImageBlobs } from './image-blobs.ts';
 import { namedDescriptor, normalizeNames } from './index-entries.ts';
-import { imageBlobRecords, indexBytes, layoutRecords, packRecords } from './layout.ts';
+import { blobPath, imageBlobRecords, indexBytes, layoutRecords, packRecords } from './layout.ts';
+import { withProvenance } from './attestation.ts';
+import type { Digest } from '../util/digest.ts';
 import { writeLayoutDir } from './layout-dir.ts';
 import { isStdoutDest, writeOutput } from './output.ts';
 import { streamTar } from './tar-out.ts';
@@ -46,8 +48,11 @@ export function createOciExporter(options: OciExporterOptions): Exporter {
     export: async function exportOci(src: ExportSource): Promise<ExportResult> {
       const blobs = buildImageBlobs(src.image, { ociMediaTypes });
       const names = normalizeNames(src.names);
-      const entry = names.length > 0 ? namedDescriptor(blobs.manifest.descriptor, names[0]!) : blobs.manifest.descriptor;
+      const attested = withProvenance(src.image, blobs, names);
+      const top = attested ? attested.index.descriptor : blobs.manifest.descriptor;
+      const entry = names.length > 0 ? namedDescriptor(top, names[0]!) : top;
       const blobRecords = imageBlobRecords(src.image, blobs);
+      for (const b of attested ? [attested.index, ...attested.blobs] : []) blobRecords.push({ name: blobPath(b.descriptor.digest as Digest), mode: 0o444, kind: 'bytes', bytes: b.bytes });
       if (tar) {
         const records = layoutRecords(blobRecords, indexBytes([entry]));
         await writeOutput(dest, stdout, (out) => streamTar(out, (pack) => packRecords(pack, records)));
@@ -57,7 +62,7 @@ export function createOciExporter(options: OciExporterOptions): Exporter {
       return {
         kind: 'oci',
         dest,
-        manifestDigest: blobs.manifest.descriptor.digest,
+        manifestDigest: top.digest,
         configDigest: blobs.config.descriptor.digest,
         descriptor: entry,
       };

@@ -1,13 +1,14 @@
 /**
  * The `tar` exporter: the image's root filesystem as one tar file (no image metadata).
  */
+import { provenanceFileBytes } from './local.ts';
 import * as v from 'valibot';
 import { usageError } from '../util/errors.ts';
 import { writeOutput } from './output.ts';
 import type { ExportResult, ExportSource, Exporter } from './types.ts';
 
 /** Writes a deterministic tar of `dir` into `out` (the snapshot layer's packDirectory). */
-export type PackDirectory = (dir: string, out: NodeJS.WritableStream, opts: { mode: 'rootfs' | 'layer' }) => Promise<void>;
+export type PackDirectory = (dir: string, out: NodeJS.WritableStream, opts: { mode: 'rootfs' | 'layer'; extra?: { name: string; bytes: Uint8Array }[] }) => Promise<void>;
 
 export interface TarExporterOptions {
   /** The tar file to write, or '-' for stdout. */
@@ -39,7 +40,8 @@ export function createTarExporter(options: TarExporterOptions): Exporter {
       const pack = options.packDirectory ?? (await import('../snapshot/pack.ts')).packDirectory;
       const view = await src.openRootfs();
       try {
-        await writeOutput(dest, stdout, (out) => pack(view.dir, out, { mode: 'rootfs' }));
+        const provenance = provenanceFileBytes(src);
+        await writeOutput(dest, stdout, (out) => pack(view.dir, out, { mode: 'rootfs', extra: provenance ? [{ name: 'provenance.json', bytes: provenance }] : undefined }));
       } finally {
         await view.release();
       }

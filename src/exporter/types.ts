@@ -21,6 +21,15 @@ export interface ExportImage {
   config: ImageConfig;
   /** Manifest annotations. */
   annotations?: Record<string, string>;
+  /**
+   * Provenance to attach: image outputs become an index with an attestation manifest
+   * (attestation.ts); local and tar outputs get a `provenance.json` file.
+   */
+  provenance?: {
+    /** The in-toto statement (JSON bytes) about `subject`. */
+    statement(subject: { digest: Digest; name: string }): Uint8Array;
+    platform: { os: string; architecture: string; variant?: string };
+  };
 }
 
 /** A read-only view of the image's root filesystem; `release` must be called once. */

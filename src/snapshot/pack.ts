@@ -56,7 +56,11 @@ async function addEntry(p: Pack, header: Headers, file?: string): Promise<void> 
 }
 
 /** Writes the tar of the tree under `dir` to `out` (ended when done). The root itself is not an entry. */
-export async function packDirectory(dir: string, out: Writable | NodeJS.WritableStream, opts: { mode: PackMode; clampMtime?: number }): Promise<void> {
+export async function packDirectory(
+  dir: string,
+  out: Writable | NodeJS.WritableStream,
+  opts: { mode: PackMode; clampMtime?: number; /** Files added after the tree (e.g. provenance.json). */ extra?: { name: string; bytes: Uint8Array }[] },
+): Promise<void> {
   const baseHeader = (name: string, st: Stats) => header(name, st, opts.clampMtime);
   const xattrs = await listXattrsTree(dir);
   const links = new Map<string, string>();
@@ -112,6 +116,9 @@ export async function packDirectory(dir: string, out: Writable | NodeJS.Writable
   };
   try {
     await walk('');
+    for (const e of opts.extra ?? []) {
+      await new Promise<void>((res, rej) => p.entry({ name: e.name, size: e.bytes.byteLength, mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0) }, Buffer.from(e.bytes), (err) => (err ? rej(err) : res())));
+    }
     p.finalize();
   } catch (err) {
     p.destroy(err as Error);
