@@ -195,6 +195,7 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
     opts,
     iidfile: f.iidfile,
     metadataFile: f.metadataFile,
+    frontends: Object.fromEntries(Object.entries(cfg.frontend ?? {}).map(([name, fe]) => [name, resolve(fe.path)])),
     provenance: provenanceFromFlags(f, opts),
     load: !!f.load,
     tempDirs,

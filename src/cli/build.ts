@@ -27,6 +27,7 @@ import { imageOfRef, openRootfsView } from './result-image.ts';
 import { exporterFor } from './exporters.ts';
 import { checkOutputKeys, imageOptions, imageOptionsKey, type ImageOptions } from './image-options.ts';
 import { buildMetadata } from './build-metadata.ts';
+import { resolveFrontend, runFrontendSafely, type LoadedFrontend } from './frontend-loader.ts';
 import { provenanceInput } from './provenance-input.ts';
 import { provenanceStatement } from '../exporter/provenance.ts';
 import { readBuildFile } from './build-command.ts';
@@ -50,19 +51,18 @@ export interface BuildOutcome {
   imageId?: string;
 }
 
-/** The frontends kiln ships, by name. */
-export async function loadFrontend(name: string): Promise<Frontend> {
-  if (name === 'dockerfile.v0' || name === 'dockerfile') return (await import('../frontend/dockerfile/index.ts')).default;
-  throw new KilnError(`unknown frontend "${name}"`, { kind: 'usage', hint: 'kiln ships dockerfile.v0' });
+/** The frontend kiln ships, or a plugin (frontend-loader.ts), for this request. */
+export async function loadFrontend(req: BuildRequest): Promise<LoadedFrontend> {
+  return resolveFrontend(req, await readBuildFile(req));
 }
 
 /** Runs the request's frontend: the LLB definition and image config, nothing solved. */
 export async function runFrontend(req: BuildRequest, resolver: ImageResolver, progress: ProgressSink): Promise<FrontendResult> {
-  const frontend = await loadFrontend(req.frontend);
+  const loaded = await loadFrontend(req);
   const ctx = createFrontendContext(req, resolver, (w) =>
     progress.emit({ type: 'warning', message: w.location && !w.rule ? `${w.message} (${w.location.file}:${w.location.startLine})` : w.message, time: Date.now() }),
   );
-  return frontend.build(ctx);
+  return runFrontendSafely(loaded, ctx);
 }
 
 /**

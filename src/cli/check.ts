@@ -6,6 +6,7 @@ import { KilnError } from '../util/errors.ts';
 import type { BuildRequest } from './request.ts';
 import { createFrontendContext } from './frontend-context.ts';
 import { loadFrontend } from './build.ts';
+import { runFrontendSafely } from './frontend-loader.ts';
 import { readBuildFile } from './build-command.ts';
 
 /**
@@ -16,10 +17,10 @@ import { readBuildFile } from './build-command.ts';
 export async function runCheck(req: BuildRequest): Promise<number> {
   const warnings: FrontendWarning[] = [];
   const ctx = createFrontendContext(req, createImageResolver(registryClientFor(req)), (w) => warnings.push(w));
-  const frontend = await loadFrontend(req.frontend);
+  const frontend = await loadFrontend(req);
   let failure: unknown;
   try {
-    await frontend.build(ctx);
+    await runFrontendSafely(frontend, ctx);
   } catch (err) {
     failure = err;
   }

@@ -61,6 +61,8 @@ const ConfigSchema = v.strictObject({
       }),
     ),
   ),
+  /** Frontend plugins by name (`--frontend NAME`, `# syntax=NAME`): [frontend."NAME"] path = "/abs/plugin.ts". */
+  frontend: v.optional(v.record(v.string(), v.strictObject({ path: v.string() }))),
   gc: v.optional(
     v.strictObject({
       enabled: v.optional(v.boolean()),
@@ -74,7 +76,7 @@ const ConfigSchema = v.strictObject({
 export type KilnConfig = v.InferOutput<typeof ConfigSchema>;
 type PolicyConfig = v.InferOutput<typeof PolicySchema>;
 
-const KEYS = ['root', 'max-parallelism', 'runtime', 'registry', 'mirrors', 'http', 'insecure', 'ca', 'keypair', 'key', 'cert', 'gc', 'enabled', 'reserved-space', 'max-used-space', 'min-free-space', 'policy', 'keep-duration', 'filters', 'all'];
+const KEYS = ['frontend', 'path', 'root', 'max-parallelism', 'runtime', 'registry', 'mirrors', 'http', 'insecure', 'ca', 'keypair', 'key', 'cert', 'gc', 'enabled', 'reserved-space', 'max-used-space', 'min-free-space', 'policy', 'keep-duration', 'filters', 'all'];
 
 export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   if (process.getuid?.() === 0) return '/etc/kiln/kiln.toml';

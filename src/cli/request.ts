@@ -40,6 +40,8 @@ export interface BuildRequest {
   iidfile?: string;
   /** `--metadata-file`: BuildKit's result keys (containerimage.digest, ...) as JSON. */
   metadataFile?: string;
+  /** Frontend names from the config file's [frontend."NAME"]: name → module path. */
+  frontends?: Record<string, string>;
   /** `--attest type=provenance` / `--provenance`: SLSA provenance attached to the outputs. */
   provenance?: { mode: 'min' | 'max'; builderId?: string };
   /** `--load`: the image also goes into `docker load` (a docker CLI on PATH). */

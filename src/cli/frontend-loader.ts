@@ -1,0 +1,153 @@
+/**
+ * Which frontend builds a request, and running it safely. The frontend comes from
+ * `--frontend NAME|PATH`, else (for the Dockerfile frontend) the build file's `# syntax=`
+ * (`// syntax=`, a JSON `"syntax"` key) or the BUILDKIT_SYNTAX build arg. Names: the built-in
+ * `dockerfile.v0` (also every `docker/dockerfile:*` image name, run offline), names from the
+ * config file's [frontend."NAME"], or a path to a .ts/.js module or a directory with a
+ * package.json. A plugin is validated (valibot) before and after it runs; whatever it does
+ * (throws, returns nonsense, never answers) ends in an error naming it, never a crash or a hang.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as v from 'valibot';
+import { FRONTEND_API_VERSION, type Frontend, type FrontendContext, type FrontendResult } from '../frontend/api.ts';
+import { detectSyntax } from '../frontend/dockerfile/parser/directives.ts';
+import { KilnError, usageError } from '../util/errors.ts';
+import type { BuildRequest } from './request.ts';
+
+export interface LoadedFrontend {
+  frontend: Frontend;
+  /** How users named it (for messages): `dockerfile.v0`, a config name, or the file's path. */
+  label: string;
+  builtIn: boolean;
+}
+
+const BUILT_IN = new Set(['dockerfile.v0', 'dockerfile']);
+const DOCKER_IMAGE = /^(docker\.io\/)?docker\/dockerfile(-upstream)?(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$/;
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+const FrontendSchema = v.object({
+  name: v.pipe(v.string(), v.minLength(1)),
+  apiVersion: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(FRONTEND_API_VERSION, `needs frontend API ${'>'} ${FRONTEND_API_VERSION}; this kiln has ${FRONTEND_API_VERSION}`))),
+  build: v.custom<Frontend['build']>((f) => typeof f === 'function', 'build must be a function'),
+});
+
+const DefinitionSchema = v.object({
+  version: v.literal(1),
+  ops: v.array(v.object({ digest: v.pipe(v.string(), v.regex(/^sha256:[0-9a-f]{64}$/, 'an op digest must be sha256:<64 hex>')), op: v.object({ inputs: v.array(v.any()), op: v.object({ type: v.picklist(['source', 'exec', 'file', 'merge', 'diff']) }) }) })),
+  metadata: v.record(v.string(), v.any()),
+  output: v.nullable(v.object({ digest: v.string(), index: v.number() })),
+});
+
+const ResultSchema = v.object({
+  definition: DefinitionSchema,
+  config: v.object({
+    architecture: v.pipe(v.string(), v.minLength(1)),
+    os: v.pipe(v.string(), v.minLength(1)),
+    config: v.record(v.string(), v.any()),
+    rootfs: v.object({ type: v.literal('layers'), diff_ids: v.array(v.string()) }),
+  }),
+});
+
+function issueText(issues: readonly v.BaseIssue<unknown>[]): string {
+  const i = issues[0]!;
+  const path = i.path?.map((p) => String(p.key)).join('.') ?? '';
+  return `${path ? `${path}: ` : ''}${i.message}`;
+}
+
+async function builtIn(): Promise<LoadedFrontend> {
+  return { frontend: (await import('../frontend/dockerfile/index.ts')).default, label: 'dockerfile.v0', builtIn: true };
+}
+
+/** The module a path names: a file, or a directory's package.json main/exports, else index.ts/js. */
+async function modulePath(path: string): Promise<string> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st) throw usageError(`frontend ${path} does not exist`, 'give the path of a .ts/.js frontend module or of a directory holding one');
+  if (!st.isDirectory()) return path;
+  const pkg = await readFile(join(path, 'package.json'), 'utf8').then((t) => JSON.parse(t) as { main?: string; exports?: unknown }).catch(() => undefined);
+  const entry = typeof pkg?.exports === 'string' ? pkg.exports : (pkg?.exports as { '.'?: string } | undefined)?.['.'] ?? pkg?.main;
+  for (const candidate of [entry, 'index.ts', 'index.js', 'index.mjs'].filter((x): x is string => !!x)) {
+    if (await stat(join(path, candidate)).catch(() => undefined)) return join(path, candidate);
+  }
+  throw usageError(`frontend ${path}: no module to load`, 'add "main" to its package.json, or an index.ts');
+}
+
+/** Imports and validates a plugin module. */
+export async function loadPlugin(path: string, label = path): Promise<LoadedFrontend> {
+  const file = await modulePath(path);
+  let mod: { default?: unknown; frontend?: unknown };
+  try {
+    mod = await import(pathToFileURL(resolve(file)).href);
+  } catch (err) {
+    throw new KilnError(`frontend ${label} could not be loaded: ${(err as Error).message}`, { kind: 'input', cause: err });
+  }
+  const exported = mod.default ?? mod.frontend;
+  const parsed = v.safeParse(FrontendSchema, exported);
+  if (!parsed.success) {
+    throw new KilnError(`frontend ${label} is not a frontend: ${issueText(parsed.issues)}`, {
+      kind: 'input',
+      hint: 'its default export must be defineFrontend({ name, build(ctx) { ... } }) (or an object with name and build)',
+    });
+  }
+  return { frontend: exported as Frontend, label, builtIn: false };
+}
+
+/** A frontend name or path as given (`--frontend`, `# syntax=`, BUILDKIT_SYNTAX, a config name). */
+async function byName(ref: string, req: BuildRequest, baseDir: string, origin: string): Promise<LoadedFrontend> {
+  if (BUILT_IN.has(ref) || DOCKER_IMAGE.test(ref)) return builtIn();
+  const configured = req.frontends?.[ref];
+  if (configured) return loadPlugin(configured, ref);
+  if (ref.startsWith('.') || isAbsolute(ref) || /\.(m?[jt]s)$/.test(ref)) return loadPlugin(resolve(baseDir, ref), ref);
+  throw usageError(`unknown frontend "${ref}" (${origin})`, 'kiln runs dockerfile.v0 (and docker/dockerfile:* names) built in, frontends from files (a path), and names from the config file\'s [frontend."NAME"]; it does not pull frontend images');
+}
+
+/** The frontend of `req` (see the module comment). */
+export async function resolveFrontend(req: BuildRequest, buildFile?: string): Promise<LoadedFrontend> {
+  if (!BUILT_IN.has(req.frontend)) return byName(req.frontend, req, process.cwd(), '--frontend');
+  const fromArg = req.buildArgs.BUILDKIT_SYNTAX;
+  const directive = fromArg ? undefined : detectSyntax(buildFile ?? '');
+  const ref = fromArg ?? directive?.ref;
+  if (!ref) return builtIn();
+  const dir = dirname(resolve(req.locals.dockerfile ?? req.locals.context ?? '.', req.filename));
+  return byName(ref, req, dir, fromArg ? 'BUILDKIT_SYNTAX' : `# syntax= in ${req.filename}`);
+}
+
+/**
+ * Runs a frontend: its errors name it, its result is validated, and it must answer within
+ * KILN_FRONTEND_TIMEOUT (seconds; default 600). The built-in frontend runs as it is.
+ */
+export async function runFrontendSafely(loaded: LoadedFrontend, ctx: FrontendContext): Promise<FrontendResult> {
+  if (loaded.builtIn) return loaded.frontend.build(ctx);
+  const timeoutMs = Number(process.env.KILN_FRONTEND_TIMEOUT ?? '') * 1000 || DEFAULT_TIMEOUT_MS;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new KilnError(`frontend ${loaded.label} did not answer within ${timeoutMs / 1000} s`, { kind: 'input', hint: 'a frontend must resolve build(ctx) with its result (KILN_FRONTEND_TIMEOUT sets the limit in seconds)' })),
+      timeoutMs,
+    );
+  });
+  let result: unknown;
+  try {
+    result = await Promise.race([Promise.resolve().then(() => loaded.frontend.build(ctx)), timeout]);
+  } catch (err) {
+    if (err instanceof KilnError && err.message.startsWith(`frontend ${loaded.label} did not answer`)) throw err;
+    if (err instanceof KilnError && err.location) throw err; // a located build-file error: shown as it is
+    const e = err as Error;
+    throw new KilnError(`frontend ${loaded.label} failed: ${e?.message ?? String(err)}`, {
+      kind: 'input',
+      cause: err,
+      details: typeof e?.stack === 'string' ? e.stack.split('\n').slice(1, 6).map((l) => l.trim()) : undefined,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  const parsed = v.safeParse(ResultSchema, result);
+  if (!parsed.success) {
+    throw new KilnError(`frontend ${loaded.label} returned an invalid result: ${issueText(parsed.issues)}`, {
+      kind: 'input',
+      hint: 'build(ctx) must return { definition: state.marshal(), config } (see src/frontend/api.ts)',
+    });
+  }
+  return result as FrontendResult;
+}

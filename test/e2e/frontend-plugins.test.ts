@@ -1,0 +1,171 @@
+/**
+ * Frontend plugins through the compiled binary: --frontend PATH, a directory with package.json,
+ * `"syntax"` in a JSON build file, `# syntax=` and BUILDKIT_SYNTAX, config-file names,
+ * docker/dockerfile:* run built in; and the promised errors when a plugin throws, returns
+ * nonsense, never answers or is not a frontend.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
+import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
+import { verifyOciArchive } from '../helpers/verify-image.ts';
+import { makeTempDir, removeAll } from '../../src/util/fs.ts';
+
+const SPEC_FRONTEND = resolve(import.meta.dir, '../../examples/frontends/spec/frontend.ts');
+
+let reg: BusyboxRegistry;
+let out: string;
+let state: Awaited<ReturnType<typeof tempStateDir>>;
+beforeAll(async () => {
+  reg = await withBusyboxRegistry();
+  out = await makeTempDir('kiln-plugins-');
+  state = await tempStateDir();
+});
+afterAll(async () => {
+  await reg.stop();
+  await state.cleanup();
+  await removeAll(out);
+});
+
+const spec = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    base: reg.ref,
+    workdir: '/app',
+    env: { GREETING: 'hello from a spec' },
+    files: { '/app/motd': 'built by the spec frontend\n' },
+    copy: [{ from: 'src', to: '/app/src' }],
+    run: ['echo "$GREETING" > /app/greeting'],
+    cmd: ['cat', '/app/motd'],
+    labels: { 'org.example.frontend': 'spec' },
+    ...extra,
+  });
+
+async function specContext(extra: Record<string, unknown> = {}) {
+  const ctx = await makeContext({ 'kiln.json': spec(extra), 'src/app.py': "print('hi')\n" });
+  await cp(SPEC_FRONTEND, join(ctx.dir, 'frontend.ts'));
+  return ctx;
+}
+
+async function buildLocal(args: string[], ctxDir: string, env: Record<string, string> = {}) {
+  const dest = join(out, `fs-${Math.random().toString(16).slice(2)}`);
+  const r = await runKiln(['build', '--progress=plain', ...args, '-o', `type=local,dest=${dest}`, ctxDir], { root: state.root, env });
+  return { r, read: (p: string) => readFile(join(dest, p), 'utf8').catch(() => undefined) };
+}
+
+describe('loading frontend plugins', () => {
+  test('--frontend PATH with the spec example: files, env, copy, run, config', async () => {
+    const ctx = await specContext();
+    try {
+      const oci = join(out, 'spec.tar');
+      const r = await runKiln(['build', '--frontend', join(ctx.dir, 'frontend.ts'), '-f', join(ctx.dir, 'kiln.json'), '-o', `type=oci,dest=${oci}`, ctx.dir], { root: state.root });
+      if (r.code !== 0) console.error(r.stderr);
+      expect(r.code).toBe(0);
+      const { config } = await verifyOciArchive(oci, {
+        onRootfs: async (root) => {
+          expect(await readFile(join(root, 'app/motd'), 'utf8')).toBe('built by the spec frontend\n');
+          expect(await readFile(join(root, 'app/greeting'), 'utf8')).toBe('hello from a spec\n');
+          expect(await readFile(join(root, 'app/src/app.py'), 'utf8')).toBe("print('hi')\n");
+        },
+      });
+      expect(config.config.Cmd).toEqual(['cat', '/app/motd']);
+      expect(config.config.WorkingDir).toBe('/app');
+      expect(config.config.Labels['org.example.frontend']).toBe('spec');
+      expect(config.config.Env).toContain('GREETING=hello from a spec');
+    } finally {
+      await ctx.cleanup();
+    }
+  }, 30_000);
+
+  test('"syntax" in a JSON build file, # syntax= in a Dockerfile, BUILDKIT_SYNTAX, a package directory, a config name', async () => {
+    const ctx = await specContext({ syntax: './frontend.ts' });
+    try {
+      const viaJson = await buildLocal(['-f', join(ctx.dir, 'kiln.json')], ctx.dir);
+      if (viaJson.r.code !== 0) console.error(viaJson.r.stderr);
+      expect(await viaJson.read('app/greeting')).toBe('hello from a spec\n');
+
+      // A `# syntax=` line naming the plugin (the spec frontend skips comment lines).
+      await writeFile(join(ctx.dir, 'build.spec'), `# syntax=./frontend.ts\n${spec()}`);
+      const viaHash = await buildLocal(['-f', join(ctx.dir, 'build.spec')], ctx.dir);
+      if (viaHash.r.code !== 0) console.error(viaHash.r.stderr);
+      expect(await viaHash.read('app/greeting')).toBe('hello from a spec\n');
+
+      // BUILDKIT_SYNTAX names the frontend for a build file without a directive.
+      await writeFile(join(ctx.dir, 'nodirective.json'), spec());
+      const viaArg = await buildLocal(['-f', join(ctx.dir, 'nodirective.json'), '--build-arg', `BUILDKIT_SYNTAX=${join(ctx.dir, 'frontend.ts')}`], ctx.dir);
+      expect(await viaArg.read('app/motd')).toBe('built by the spec frontend\n');
+
+      const pkg = join(ctx.dir, 'pkg');
+      await mkdir(pkg);
+      await cp(SPEC_FRONTEND, join(pkg, 'main.ts'));
+      await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: 'spec-frontend', main: 'main.ts' }));
+      const viaDir = await buildLocal(['--frontend', pkg, '-f', join(ctx.dir, 'kiln.json')], ctx.dir);
+      expect(await viaDir.read('app/greeting')).toBe('hello from a spec\n');
+
+      const cfg = join(ctx.dir, 'kiln.toml');
+      await writeFile(cfg, `[frontend."spec"]\npath = "${join(ctx.dir, 'frontend.ts')}"\n`);
+      const viaName = await buildLocal(['--config', cfg, '--frontend', 'spec', '-f', join(ctx.dir, 'kiln.json')], ctx.dir);
+      expect(await viaName.read('app/greeting')).toBe('hello from a spec\n');
+    } finally {
+      await ctx.cleanup();
+    }
+  }, 60_000);
+
+  test('docker/dockerfile:* names run the built-in frontend, offline', async () => {
+    const ctx = await makeContext({ Dockerfile: `# syntax=docker/dockerfile:1.7\nFROM ${reg.ref}\nRUN echo builtin > /which\n` });
+    try {
+      const b = await buildLocal([], ctx.dir);
+      if (b.r.code !== 0) console.error(b.r.stderr);
+      expect(await b.read('which')).toBe('builtin\n');
+    } finally {
+      await ctx.cleanup();
+    }
+  });
+});
+
+describe('misbehaving plugins', () => {
+  const plugin = async (name: string, body: string) => {
+    const p = join(out, `${name}.ts`);
+    await writeFile(p, body);
+    return p;
+  };
+
+  test('throws, returns nonsense, never answers, is not a frontend, unknown name: clear errors naming the plugin', async () => {
+    const ctx = await makeContext({ Dockerfile: 'FROM scratch\n' });
+    try {
+      const throws = await plugin('throws', "export default { name: 'x', async build() { throw new Error('boom in the plugin'); } };\n");
+      const a = await runKiln(['build', '--frontend', throws, ctx.dir], { root: state.root });
+      expect(a.code).toBe(1);
+      expect(a.stderr).toContain(`frontend ${throws} failed: boom in the plugin`);
+
+      const nonsense = await plugin('nonsense', "export default { name: 'x', async build() { return { definition: { version: 1, ops: [{ digest: 'nope' }] }, config: {} }; } };\n");
+      const b = await runKiln(['build', '--frontend', nonsense, ctx.dir], { root: state.root });
+      expect(b.code).toBe(1);
+      expect(b.stderr).toContain(`frontend ${nonsense} returned an invalid result: definition.ops.0.digest`);
+
+      const hangs = await plugin('hangs', "export default { name: 'x', build() { return new Promise(() => {}); } };\n");
+      const c = await runKiln(['build', '--frontend', hangs, ctx.dir], { root: state.root, env: { KILN_FRONTEND_TIMEOUT: '1' } });
+      expect(c.code).toBe(1);
+      expect(c.stderr).toContain(`frontend ${hangs} did not answer within 1 s`);
+
+      const notOne = await plugin('not-one', "export default { name: 'x' };\n");
+      const d = await runKiln(['build', '--frontend', notOne, ctx.dir], { root: state.root });
+      expect(d.code).toBe(1);
+      expect(d.stderr).toContain(`frontend ${notOne} is not a frontend: build`);
+
+      const broken = await plugin('broken', 'export default {{{;\n');
+      const e = await runKiln(['build', '--frontend', broken, ctx.dir], { root: state.root });
+      expect(e.code).toBe(1);
+      expect(e.stderr).toContain(`frontend ${broken} could not be loaded`);
+
+      const f = await runKiln(['build', '--frontend', 'no-such-frontend', ctx.dir], { root: state.root });
+      expect(f.code).toBe(2);
+      expect(f.stderr).toContain('unknown frontend "no-such-frontend" (--frontend)');
+      const g = await runKiln(['build', '--frontend', join(out, 'missing.ts'), ctx.dir], { root: state.root });
+      expect(g.code).toBe(2);
+      expect(g.stderr).toContain('does not exist');
+    } finally {
+      await ctx.cleanup();
+    }
+  }, 30_000);
+});
