@@ -7,7 +7,8 @@
  * package.json. A plugin is validated (valibot) before and after it runs; whatever it does
  * (throws, returns nonsense, never answers) ends in an error naming it, never a crash or a hang.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { access, constants, readFile, stat } from 'node:fs/promises';
+import { processFrontend } from './frontend-process.ts';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as v from 'valibot';
@@ -76,6 +77,10 @@ async function modulePath(path: string): Promise<string> {
 /** Imports and validates a plugin module. */
 export async function loadPlugin(path: string, label = path): Promise<LoadedFrontend> {
   const file = await modulePath(path);
+  // Not a JS/TS module but an executable: a frontend in any language (frontend-process.ts).
+  if (!/\.(m?[jt]s|cjs)$/.test(file) && (await access(file, constants.X_OK).then(() => true, () => false))) {
+    return { frontend: processFrontend(resolve(file), label), label, builtIn: false };
+  }
   let mod: { default?: unknown; frontend?: unknown };
   try {
     mod = await import(pathToFileURL(resolve(file)).href);
