@@ -5,7 +5,7 @@
  * nonsense, never answers or is not a frontend.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
 import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
@@ -13,6 +13,7 @@ import { verifyOciArchive } from '../helpers/verify-image.ts';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
 
 const SPEC_FRONTEND = resolve(import.meta.dir, '../../examples/frontends/spec/frontend.ts');
+const PY_FRONTEND = resolve(import.meta.dir, '../../examples/frontends/lines-py/frontend.py');
 
 let reg: BusyboxRegistry;
 let out: string;
@@ -121,6 +122,43 @@ describe('loading frontend plugins', () => {
       await ctx.cleanup();
     }
   });
+});
+
+describe('frontends in any language (JSON lines over stdio)', () => {
+  test('the Python example, chosen by # syntax=, builds through the protocol; a dying process is reported', async () => {
+    const ctx = await makeContext({});
+    try {
+      await cp(PY_FRONTEND, join(ctx.dir, 'frontend.py'));
+      const lines = (await readFile(resolve(PY_FRONTEND, '../build.lines'), 'utf8')).replace('busybox:latest', reg.ref);
+      await writeFile(join(ctx.dir, 'build.lines'), lines);
+      const oci = join(out, 'py.tar');
+      const r = await runKiln(['build', '--progress=plain', '-f', join(ctx.dir, 'build.lines'), '-o', `type=oci,dest=${oci}`, ctx.dir], { root: state.root });
+      if (r.code !== 0) console.error(r.stderr);
+      expect(r.code).toBe(0);
+      const { config } = await verifyOciArchive(oci, {
+        onRootfs: async (root) => {
+          expect(await readFile(join(root, 'hello.txt'), 'utf8')).toBe('Hello from a Python frontend\n');
+          expect(await readFile(join(root, 'greeting'), 'utf8')).toBe('hello from Python\n');
+        },
+      });
+      expect(config.config.Cmd).toEqual(['/bin/sh', '-c', 'cat /hello.txt']);
+
+      const dying = join(ctx.dir, 'dies.sh');
+      await writeFile(dying, '#!/bin/sh\nread line\necho "something broke" >&2\nexit 3\n');
+      await chmod(dying, 0o755);
+      const d = await runKiln(['build', '--frontend', dying, ctx.dir], { root: state.root });
+      expect(d.code).toBe(1);
+      expect(d.stderr).toContain(`frontend ${dying} failed: exited (code 3) before answering: something broke`);
+      const refusing = join(ctx.dir, 'refuses.sh');
+      await writeFile(refusing, '#!/bin/sh\nread line\necho \'{"type":"error","message":"no spec here"}\'\n');
+      await chmod(refusing, 0o755);
+      const e = await runKiln(['build', '--frontend', refusing, ctx.dir], { root: state.root });
+      expect(e.code).toBe(1);
+      expect(e.stderr).toContain(`frontend ${refusing} failed: no spec here`);
+    } finally {
+      await ctx.cleanup();
+    }
+  }, 30_000);
 });
 
 describe('misbehaving plugins', () => {
