@@ -112,6 +112,36 @@ describe('loading frontend plugins', () => {
     }
   }, 60_000);
 
+  test('the node-app example builds a Node.js app from package.json alone', async () => {
+    const ctx = await makeContext({
+      'package.json': JSON.stringify({ name: 'hello-node', version: '1.2.3', main: 'server.js' }),
+      'server.js': "console.log('hi')\n",
+      'lib/util.js': 'module.exports = 1;\n',
+      'node_modules/left-pad/index.js': 'never copied\n',
+    });
+    try {
+      const oci = join(out, 'node.tar');
+      const fe = resolve(import.meta.dir, '../../examples/frontends/node-app/frontend.ts');
+      const r = await runKiln(['build', '--frontend', fe, '-f', join(ctx.dir, 'package.json'), '--build-arg', `BASE=${reg.ref}`, '-o', `type=oci,dest=${oci}`, ctx.dir], { root: state.root });
+      if (r.code !== 0) console.error(r.stderr);
+      expect(r.code).toBe(0);
+      const { config } = await verifyOciArchive(oci, {
+        onRootfs: async (root) => {
+          expect(await readFile(join(root, 'app/server.js'), 'utf8')).toBe("console.log('hi')\n");
+          expect(await readFile(join(root, 'app/lib/util.js'), 'utf8')).toBe('module.exports = 1;\n');
+          expect(await readFile(join(root, 'app/node_modules/left-pad/index.js'), 'utf8').catch(() => 'absent')).toBe('absent');
+        },
+      });
+      expect(config.config.Cmd).toEqual(['node', 'server.js']);
+      expect(config.config.WorkingDir).toBe('/app');
+      expect(config.config.Env).toContain('NODE_ENV=production');
+      expect(config.config.Labels['org.opencontainers.image.title']).toBe('hello-node');
+      expect(config.config.Labels['org.opencontainers.image.version']).toBe('1.2.3');
+    } finally {
+      await ctx.cleanup();
+    }
+  }, 30_000);
+
   test('docker/dockerfile:* names run the built-in frontend, offline', async () => {
     const ctx = await makeContext({ Dockerfile: `# syntax=docker/dockerfile:1.7\nFROM ${reg.ref}\nRUN echo builtin > /which\n` });
     try {
