@@ -110,6 +110,12 @@ cli
   .option('--password-stdin', 'Read the password from stdin')
   .action(async (server: string | undefined, flags: Record<string, unknown>) => (await import('./login.ts')).runLogin(server, flags as never));
 
+cli
+  .command('frontend <action> [dir]', 'Frontend plugins: `kiln frontend init DIR` scaffolds a TypeScript frontend')
+  .action(async (action: string, dir: string | undefined) => {
+    if (action !== 'init') throw usageError(`unknown frontend action "${action}"`, 'kiln frontend init DIR');
+    await (await import('./frontend-init.ts')).runFrontendInit(dir);
+  });
 cli.command('logout [server]', 'Log out from a registry').action(async (server: string | undefined) => (await import('./login.ts')).runLogout(server));
 
 cli

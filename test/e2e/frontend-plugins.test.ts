@@ -154,6 +154,21 @@ describe('loading frontend plugins', () => {
   });
 });
 
+describe('kiln frontend init', () => {
+  test('scaffolds a frontend that builds its example through dist/kiln, and never overwrites', async () => {
+    const dir = join(out, 'my-frontend');
+    const r = await runKiln(['frontend', 'init', dir], { root: state.root });
+    expect(r.code).toBe(0);
+    for (const f of ['frontend.ts', 'kiln-frontend.d.ts', 'build.txt', 'frontend.test.ts', 'README.md']) expect(await readFile(join(dir, f), 'utf8')).toBeTruthy();
+    const b = await buildLocal(['--frontend', join(dir, 'frontend.ts'), '-f', join(dir, 'build.txt')], dir);
+    if (b.r.code !== 0) console.error(b.r.stderr);
+    expect(await b.read('hello.txt')).toBe('Hello from a kiln frontend\n');
+    const again = await runKiln(['frontend', 'init', dir], { root: state.root });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('never overwrites');
+  });
+});
+
 describe('frontends in any language (JSON lines over stdio)', () => {
   test('the Python example, chosen by # syntax=, builds through the protocol; a dying process is reported', async () => {
     const ctx = await makeContext({});
