@@ -23,6 +23,7 @@ cli
   .option('-q, --quiet', 'No progress output; print the image ID on success (as --progress quiet)')
   .option('--network <mode>', 'Network for RUN steps: default (host), host or none')
   .option('--check', 'Run only the build checks (lint rules) and report them')
+  .option('--call <request>', 'Ask the frontend instead of building: targets, outline, check (add ,format=json)')
   .option('--no-cache', 'Do not use the cache')
   .option('--pull', 'Always ask the registry for base images (not the local image store)')
   .option('--add-host <host:ip>', 'Add a line to /etc/hosts of RUN steps (repeatable)')

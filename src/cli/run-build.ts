@@ -6,11 +6,21 @@ import { KilnError } from '../util/errors.ts';
 import { removeAll } from '../util/fs.ts';
 import { buildRequestFromFlags, readBuildFile, type BuildFlags } from './build-command.ts';
 import { runBuild } from './build.ts';
+import { parseCall, runCall } from './call.ts';
 
 /** `kiln build`: flags → request → build, with progress on stderr and Ctrl-C cancelling. */
 export async function runBuildCommand(context: string | undefined, flags: Record<string, unknown>): Promise<void> {
+  const call = flags.call !== undefined ? parseCall(String(flags.call)) : undefined;
   const req = await buildRequestFromFlags(context, flags as BuildFlags);
-  if (flags.check) {
+  if (call && (call.name === 'targets' || call.name === 'outline')) {
+    try {
+      await runCall(req, call.name, call.json);
+    } finally {
+      for (const d of req.tempDirs) await removeAll(d);
+    }
+    return;
+  }
+  if (flags.check || call?.name === 'check') {
     const { runCheck } = await import('./check.ts');
     try {
       process.exitCode = await runCheck(req);

@@ -87,10 +87,31 @@ export interface FrontendResult {
   config: ImageConfigFile;
 }
 
+/** `kiln build --call targets`: the targets a build file offers. */
+export interface TargetsResult {
+  targets: { name: string; description?: string; base?: string; platform?: string; default?: boolean; location?: { file: string; startLine: number; endLine: number } }[];
+}
+
+/** `kiln build --call outline`: what building a target takes (build args, secrets, SSH agents). */
+export interface OutlineResult {
+  name?: string;
+  description?: string;
+  args: { name: string; value?: string; description?: string }[];
+  secrets: { name: string; required: boolean }[];
+  ssh: { name: string; required: boolean }[];
+}
+
+export interface CallResults {
+  targets: TargetsResult;
+  outline: OutlineResult;
+}
+
 export interface Frontend {
   name: string;
   apiVersion?: number;
   build(ctx: FrontendContext): Promise<FrontendResult>;
+  /** Subrequests (`--call targets|outline`); a frontend without them says so. Lint results come from build (warnings). */
+  call?<K extends keyof CallResults>(request: K, ctx: FrontendContext): Promise<CallResults[K]>;
 }
 
 /** Declares a frontend (the default export of a plugin module). */
