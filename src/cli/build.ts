@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { openStoreAfterCrash } from './open-store.ts';
+import { stateLayout } from '../store/state-dir.ts';
 import { registryClientFor } from './registry-client.ts';
 import { createImageResolver } from '../source/image-resolver.ts';
 import { createImageSource } from '../source/image.ts';
@@ -90,7 +91,17 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     planned.push({ exporter: exporterFor(o, image), image, isImage: o.type === 'oci' || o.type === 'docker' });
   }
   if (req.load) planned.push({ exporter: createDockerLoadExporter(findDockerCli()), image: imageOptions({ type: 'docker', attrs: {} }, epoch), isImage: true });
-  const store = await openStoreAfterCrash(req.root, req.runtime);
+  // The context's checksum starts first, on a worker, while the store opens and the frontend runs.
+  const pool = sharedWorkerPool();
+  const checksum = memoChecksum((dir, filter) => pool.run('checksumTree', dir, filter));
+  void prefetchContext(req, checksum, stateLayout(req.root).contextIndex);
+  let store: Store;
+  try {
+    store = await openStoreAfterCrash(req.root, req.runtime);
+  } catch (err) {
+    pool.close();
+    throw err;
+  }
   // type=image|registry (and -t alone, as docker build) → the local image store; push=true (registry) pushes.
   const pushes: string[] = [];
   for (const o of req.outputs.filter((x) => x.type === 'image' || x.type === 'registry')) {
@@ -101,9 +112,6 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
   }
   const defaultImage = imageOptions({ type: 'image', attrs: {} }, epoch);
   if (req.outputs.length === 0 && req.tags.length) planned.push({ exporter: createImageStoreExporter(store, []), image: defaultImage, isImage: true });
-  const pool = sharedWorkerPool();
-  const checksum = memoChecksum((dir, filter) => pool.run('checksumTree', dir, filter));
-  void prefetchContext(req, checksum, store.layout.contextIndex); // on a worker, while the frontend runs
   try {
     const registry = registryClientFor(req);
     // oci-layout:// contexts: their blobs into the content store, then read as pinned images (no registry).
