@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what kiln's build, demo and tests need, only what is missing: Debian packages
-# (git, runc, crun, docker-registry, skopeo, umoci, busybox-static, attr, bzip2, xz-utils, openssh-client, python3) and npm packages.
+# (git, runc, crun, docker-registry, skopeo, umoci, busybox-static, attr, bzip2, xz-utils, openssh-client, python3, openssl) and npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for pair in git:git runc:runc crun:crun docker-registry:docker-registry skopeo:skopeo umoci:umoci busybox-static:/bin/busybox attr:setfattr bzip2:bzip2 xz-utils:xz openssh-client:ssh-agent python3:/usr/bin/python3; do
+for pair in git:git runc:runc crun:crun docker-registry:docker-registry skopeo:skopeo umoci:umoci busybox-static:/bin/busybox attr:setfattr bzip2:bzip2 xz-utils:xz openssh-client:ssh-agent python3:/usr/bin/python3 openssl:openssl; do
   pkg=${pair%%:*}; bin=${pair#*:}
   if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "$bin" ]; then missing+=("$pkg"); fi
 done

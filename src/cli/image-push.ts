@@ -20,7 +20,7 @@ export async function pushImage(store: Store, registry: RegistryClient, name: st
   if (missing.length) throw new KilnError(`image ${name}: blob ${missing[0]} is not in the content store`, { kind: 'input', hint: 'kiln doctor --store' });
   for (const b of g.leaves) {
     // A blob pulled from another repository of the same registry is mounted, not uploaded.
-    const origin = (store.db.prepare('SELECT v FROM meta WHERE k = ?').get(`blob-origin:${b.digest}`) as { v: string } | undefined)?.v;
+    const origin = store.meta.get(`blob-origin:${b.digest}`);
     const mountFrom = origin?.startsWith(`${ref.domain}/`) ? origin.slice(ref.domain.length + 1) : undefined;
     const path = store.content.path(b.digest as Digest);
     const r = await registry.pushBlob(ref, b, (range) => createReadStream(path, range), { mountFrom });

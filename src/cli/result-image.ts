@@ -6,13 +6,8 @@ import type { Ref } from '../solver/types.ts';
 import type { ImageConfigFile } from '../frontend/api.ts';
 import type { Digest } from '../util/digest.ts';
 import { KilnError } from '../util/errors.ts';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { PassThrough, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
-import { createDigester } from '../util/digest.ts';
-import { OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD } from '../oci/media-types.ts';
-import { createLayerBlob } from '../snapshot/pack.ts';
+import { createLayerBlob, recompressLayerBlob } from '../snapshot/pack.ts';
+import { layerCompression } from '../oci/media-types.ts';
 import { mountOverlay, unmountPath } from '../snapshot/overlay.ts';
 import type { ExportImage, ExportLayer, RootfsView } from '../exporter/types.ts';
 import type { ImageConfig } from '../oci/types.ts';
@@ -30,7 +25,7 @@ export interface LayerOptions {
   annotations?: Record<string, string>;
 }
 
-const compressionOf = (mediaType: string): 'gzip' | 'zstd' | 'none' => (/zstd/.test(mediaType) ? 'zstd' : /gzip/.test(mediaType) ? 'gzip' : 'none');
+const compressionOf = (mediaType: string) => layerCompression(mediaType) ?? 'none';
 
 /**
  * The image of a solved ref: one layer per snapshot in its chain. A snapshot's default layer
@@ -52,7 +47,7 @@ export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile
     const current = blob ? compressionOf(blob.mediaType) : 'gzip';
     const wantsVariant = pulled ? !!opts.force && current !== compression : clamp !== undefined || opts.level !== undefined || current !== compression;
     if (wantsVariant && pulled && blob) {
-      blob = await recompressed(store, rec, blob, compression, opts.level);
+      blob = await recompressed(store, blob, compression, opts.level);
     } else if (wantsVariant) {
       blob = await layerVariant(store, rec, { compression, level: opts.level, clampMtime: clamp }, makeLayer);
     } else if (!blob || !(await store.content.has(blob.digest))) {
@@ -82,62 +77,39 @@ export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile
 
 type SnapshotRec = ReturnType<Store['snapshots']['chain']>[number];
 
+type Blob = NonNullable<SnapshotRec['blob']>;
+
 /**
- * A pulled layer's blob in another compression (force-compression): the original tar stream
- * decompressed and compressed again, so the diff id stays the same. Recorded like variants.
+ * A layer blob made with non-default options, recorded under `key` (store.meta) so it is made
+ * once; made again when the content store lost it (GC).
  */
-async function recompressed(store: Store, rec: SnapshotRec, blob: NonNullable<SnapshotRec['blob']>, compression: 'gzip' | 'zstd' | 'none', level?: number): Promise<NonNullable<SnapshotRec['blob']>> {
-  const key = `layer-recompressed:${blob.digest}:${compression}:${level ?? ''}`;
-  const row = store.db.prepare('SELECT v FROM meta WHERE k = ?').get(key) as { v: string } | undefined;
-  if (row) {
-    const b = JSON.parse(row.v) as NonNullable<SnapshotRec['blob']>;
+async function recordedBlob(store: Store, key: string, make: (tmp: string) => Promise<Blob>): Promise<Blob> {
+  const known = store.meta.get(key);
+  if (known) {
+    const b = JSON.parse(known) as Blob;
     if (await store.content.has(b.digest)) return b;
   }
-  const z = zlib as unknown as Record<string, (o?: object) => Transform>;
-  const from = compressionOf(blob.mediaType);
-  const decompress = from === 'gzip' ? zlib.createGunzip() : from === 'zstd' ? z.createZstdDecompress!() : new PassThrough();
-  const compress =
-    compression === 'gzip'
-      ? zlib.createGzip(level !== undefined ? { level } : {})
-      : compression === 'zstd'
-        ? z.createZstdCompress!(level !== undefined ? { params: { [(zlib.constants as Record<string, number>).ZSTD_c_compressionLevel!]: level } } : undefined)
-        : new PassThrough();
-  const hash = createDigester();
   const tmp = store.content.ingestPath();
-  await pipeline(
-    createReadStream(store.content.path(blob.digest)),
-    decompress,
-    compress,
-    new Transform({
-      transform(c: Buffer, _e, cb) {
-        hash.update(c);
-        cb(null, c);
-      },
-    }),
-    createWriteStream(tmp),
-  );
-  const digest = hash.digest();
-  await store.content.adopt(tmp, digest);
-  const mediaType = compression === 'gzip' ? OCI_LAYER_GZIP : compression === 'zstd' ? OCI_LAYER_ZSTD : OCI_LAYER;
-  const out = { digest, size: hash.size, mediaType, diffId: blob.diffId };
-  store.db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run(key, JSON.stringify(out));
-  return out;
+  const blob = await make(tmp);
+  await store.content.adopt(tmp, blob.digest);
+  store.meta.set(key, JSON.stringify(blob));
+  return blob;
 }
 
-/** A layer blob made with non-default options, made once per snapshot and options (recorded in meta). */
-async function layerVariant(store: Store, rec: SnapshotRec, o: { compression: 'gzip' | 'zstd' | 'none'; level?: number; clampMtime?: number }, makeLayer: typeof createLayerBlob): Promise<NonNullable<SnapshotRec['blob']>> {
-  const key = `layer-variant:${rec.fsId ?? rec.id}:${o.compression}:${o.level ?? ''}:${o.clampMtime ?? ''}`;
-  const row = store.db.prepare('SELECT v FROM meta WHERE k = ?').get(key) as { v: string } | undefined;
-  if (row) {
-    const b = JSON.parse(row.v) as NonNullable<SnapshotRec['blob']>;
-    if (await store.content.has(b.digest)) return b;
-  }
-  const tmp = store.content.ingestPath();
-  const made = await makeLayer(store.snapshots.layerDir(rec), tmp, o);
-  await store.content.adopt(tmp, made.digest);
-  const blob = { digest: made.digest, size: made.size, mediaType: made.mediaType, diffId: made.diffId };
-  store.db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run(key, JSON.stringify(blob));
-  return blob;
+/** A pulled layer's blob in another compression (force-compression): same tar stream, same diff id. */
+function recompressed(store: Store, blob: Blob, compression: 'gzip' | 'zstd' | 'none', level?: number): Promise<Blob> {
+  return recordedBlob(store, `layer-recompressed:${blob.digest}:${compression}:${level ?? ''}`, async (tmp) => ({
+    ...(await recompressLayerBlob(store.content.path(blob.digest), compressionOf(blob.mediaType), tmp, compression, level)),
+    diffId: blob.diffId,
+  }));
+}
+
+/** A layer blob of a snapshot made with non-default options (compression, level, clamped times). */
+function layerVariant(store: Store, rec: SnapshotRec, o: { compression: 'gzip' | 'zstd' | 'none'; level?: number; clampMtime?: number }, makeLayer: typeof createLayerBlob): Promise<Blob> {
+  return recordedBlob(store, `layer-variant:${rec.fsId ?? rec.id}:${o.compression}:${o.level ?? ''}:${o.clampMtime ?? ''}`, async (tmp) => {
+    const made = await makeLayer(store.snapshots.layerDir(rec), tmp, o);
+    return { digest: made.digest, size: made.size, mediaType: made.mediaType, diffId: made.diffId };
+  });
 }
 
 /** A read-only mounted view of a snapshot chain; release() unmounts and removes it. */

@@ -18,7 +18,7 @@ type Headers = Partial<Header> & { name: string; pax?: Record<string, string> };
 import { createDigester, type Digest } from '../util/digest.ts';
 import { tempName } from '../util/fs.ts';
 import { listXattrsTree } from '../platform/linux-fs.ts';
-import { OCI_LAYER_GZIP, OCI_LAYER, OCI_LAYER_ZSTD } from '../oci/media-types.ts';
+import { layerMediaType } from '../oci/media-types.ts';
 
 export type PackMode = 'layer' | 'rootfs';
 
@@ -160,14 +160,7 @@ export async function createLayerBlob(
   const blobHash = createDigester();
   const tmp = tempName(destPath);
   const tarStream = new PassThrough();
-  const compressor =
-    compression === 'gzip'
-      ? createParallelGzip({ level: opts.level ?? zc.Z_DEFAULT_COMPRESSION })
-      : compression === 'zstd'
-        ? (zlib as unknown as { createZstdCompress: (o?: object) => Transform }).createZstdCompress(
-            opts.level !== undefined ? { params: { [(zlib.constants as Record<string, number>).ZSTD_c_compressionLevel!]: opts.level } } : undefined,
-          )
-        : new PassThrough();
+  const compressor = createCompressor(compression, opts.level);
   try {
     await Promise.all([
       packDirectory(dir, tarStream, { mode: 'layer', clampMtime: opts.clampMtime }),
@@ -183,6 +176,37 @@ export async function createLayerBlob(
     size: blobHash.size,
     diffId: tarHash.digest(),
     uncompressedSize: tarHash.size,
-    mediaType: compression === 'gzip' ? OCI_LAYER_GZIP : compression === 'zstd' ? OCI_LAYER_ZSTD : OCI_LAYER,
+    mediaType: layerMediaType('oci', compression),
   };
+}
+
+type Compression = 'gzip' | 'zstd' | 'none';
+const zstd = zlib as unknown as { createZstdCompress(o?: object): Transform; createZstdDecompress(): Transform; constants: Record<string, number> };
+
+/** The compressing stream of a layer blob: gzip on every core (parallel-gzip.ts), zstd, or none. */
+export function createCompressor(compression: Compression, level?: number): Transform {
+  if (compression === 'gzip') return createParallelGzip({ level: level ?? zc.Z_DEFAULT_COMPRESSION });
+  if (compression === 'zstd') return zstd.createZstdCompress(level !== undefined ? { params: { [zstd.constants.ZSTD_c_compressionLevel!]: level } } : undefined);
+  return new PassThrough();
+}
+
+function createDecompressor(compression: Compression): Transform {
+  return compression === 'gzip' ? zlib.createGunzip() : compression === 'zstd' ? zstd.createZstdDecompress() : new PassThrough();
+}
+
+/**
+ * A layer blob in another compression, from `src` (compressed with `from`) to `destPath`: the
+ * same tar stream, so the diff id stays the same (force-compression of pulled layers).
+ */
+export async function recompressLayerBlob(src: string, from: Compression, destPath: string, to: Compression, level?: number): Promise<{ digest: Digest; size: number; mediaType: string }> {
+  const hash = createDigester();
+  const tmp = tempName(destPath);
+  try {
+    await pipeline(createReadStream(src), createDecompressor(from), createCompressor(to, level), tap((c) => hash.update(c)), createWriteStream(tmp));
+    await rename(tmp, destPath);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  return { digest: hash.digest(), size: hash.size, mediaType: layerMediaType('oci', to) };
 }

@@ -75,7 +75,7 @@ async function ensureBlob(store: Store, resolver: ImageResolver, ref: Reference,
 
 /** Where a pulled blob came from (`domain/repo`): a push to that registry may mount it instead of uploading. */
 function rememberBlobOrigin(store: Store, digest: Digest, ref: Reference): void {
-  store.db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run(`blob-origin:${digest}`, `${ref.domain}/${ref.path}`);
+  store.meta.set(`blob-origin:${digest}`, `${ref.domain}/${ref.path}`);
 }
 
 /** OCI chain ids: chain[0] = diff[0]; chain[i] = sha256(chain[i-1] + " " + diff[i]). */

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { openMeta, type Meta } from './meta.ts';
 import { openDb, type Db } from './db.ts';
 import { openContentStore, type ContentStore } from './content.ts';
 import { openSnapshotStore, type SnapshotStore } from './snapshots.ts';
@@ -21,6 +22,7 @@ export interface Store {
   leases: Leases;
   cacheMounts: CacheMounts;
   images: Images;
+  meta: Meta;
   close(): void;
 }
 
@@ -41,6 +43,7 @@ export async function openStore(root: string): Promise<Store> {
     leases: openLeases(db),
     cacheMounts: openCacheMounts(db),
     images: openImages(db),
+    meta: openMeta(db),
     close: () => {
       db.prepare('DELETE FROM procs WHERE pid = ?').run(process.pid);
       db.close();

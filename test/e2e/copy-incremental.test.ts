@@ -4,25 +4,15 @@
  * layer and rewrites only what changed; the result equals a full copy in a fresh state dir, and
  * the previous layer is untouched (its build, cached, exports what it did before).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
-import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
 import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
-import { makeTempDir, removeAll } from '../../src/util/fs.ts';
+import { useBuildEnv } from '../helpers/build-env.ts';
 
-let reg: BusyboxRegistry;
-let out: string;
-beforeAll(async () => {
-  reg = await withBusyboxRegistry();
-  out = await makeTempDir('kiln-incr-');
-});
-afterAll(async () => {
-  await reg.stop();
-  await removeAll(out);
-});
+const env = useBuildEnv();
 
 /** Every entry of a tar: type, mode, owner, size, link target and a content hash (mtimes of the copy's own tree too). */
 async function tarEntries(file: string): Promise<Record<string, string>> {
@@ -49,7 +39,7 @@ async function tarEntries(file: string): Promise<Record<string, string>> {
 describe('incremental COPY', () => {
   test('equals a full copy after every kind of edit, and leaves the previous layer intact', async () => {
     const files: Record<string, string> = {
-      Dockerfile: `FROM ${reg.ref}\nCOPY --chown=1000:2000 . /app\n`,
+      Dockerfile: `FROM ${env.reg.ref}\nCOPY --chown=1000:2000 . /app\n`,
       'a.txt': 'alpha\n',
       'keep/deep/one.txt': 'one\n',
       'keep/two.txt': 'two\n',
@@ -68,8 +58,8 @@ describe('incremental COPY', () => {
     const fresh = await tempStateDir();
     try {
       const build = (root: string, name: string) =>
-        runKiln(['build', '--progress=plain', '-o', `type=tar,dest=${join(out, name)}`, ctx.dir], { root });
-      const first = await build(state.root, 'first.tar');
+        runKiln(['build', '--progress=plain', '-o', `type=tar,dest=${join(env.out, name)}`, ctx.dir], { root });
+      const first = await build(env.state.root, 'first.tar');
       expect(first.code).toBe(0);
 
       await writeFile(join(ctx.dir, 'edit.txt'), 'after!!\n'); // same size, new content
@@ -81,7 +71,7 @@ describe('incremental COPY', () => {
       await unlink(join(ctx.dir, 'link'));
       await symlink('keep/two.txt', join(ctx.dir, 'link'));
 
-      const second = await build(state.root, 'second.tar');
+      const second = await build(env.state.root, 'second.tar');
       expect(second.code).toBe(0);
       expect(second.stderr).toMatch(/incremental copy: \d+ files unchanged since the previous run of this step, \d+ copied, \d+ removed/);
       const counts = /incremental copy: (\d+) files unchanged .*, (\d+) copied, (\d+) removed/.exec(second.stderr)!;
@@ -91,7 +81,7 @@ describe('incremental COPY', () => {
       const full = await build(fresh.root, 'full.tar');
       expect(full.code).toBe(0);
       expect(full.stderr).not.toContain('incremental copy');
-      expect(await tarEntries(join(out, 'second.tar'))).toEqual(await tarEntries(join(out, 'full.tar')));
+      expect(await tarEntries(join(env.out, 'second.tar'))).toEqual(await tarEntries(join(env.out, 'full.tar')));
 
       // Back to the first contents: the first build's cache hit, exported as it was.
       await writeFile(join(ctx.dir, 'edit.txt'), 'before\n');
@@ -103,18 +93,18 @@ describe('incremental COPY', () => {
       await rm(join(ctx.dir, 'new'), { recursive: true });
       await unlink(join(ctx.dir, 'link'));
       await symlink('a.txt', join(ctx.dir, 'link'));
-      const again = await build(state.root, 'again.tar');
+      const again = await build(env.state.root, 'again.tar');
       expect(again.code).toBe(0);
       expect(again.stderr).toContain('0 steps run');
-      const a = await tarEntries(join(out, 'again.tar'));
-      const f = await tarEntries(join(out, 'first.tar'));
+      const a = await tarEntries(join(env.out, 'again.tar'));
+      const f = await tarEntries(join(env.out, 'first.tar'));
       // file times differ (the files were rewritten), contents, modes and owners may not
       const noTimes = (e: Record<string, string>) => Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v.split(' ').slice(0, 7).join(' ')]));
       expect(noTimes(a)).toEqual(noTimes(f));
-      expect((await runKiln(['doctor', '--store'], { root: state.root })).code).toBe(0);
+      expect((await runKiln(['doctor', '--store'], { root: env.state.root })).code).toBe(0);
     } finally {
       await ctx.cleanup();
-      await state.cleanup();
+      await env.state.cleanup();
       await fresh.cleanup();
     }
   }, 60_000);

@@ -4,34 +4,21 @@
  * docker/dockerfile:* run built in; and the promised errors when a plugin throws, returns
  * nonsense, never answers or is not a frontend.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
-import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
+import { makeContext, runKiln } from '../helpers/kiln.ts';
+import { useBuildEnv } from '../helpers/build-env.ts';
 import { verifyOciArchive } from '../helpers/verify-image.ts';
-import { makeTempDir, removeAll } from '../../src/util/fs.ts';
 
 const SPEC_FRONTEND = resolve(import.meta.dir, '../../examples/frontends/spec/frontend.ts');
 const PY_FRONTEND = resolve(import.meta.dir, '../../examples/frontends/lines-py/frontend.py');
 
-let reg: BusyboxRegistry;
-let out: string;
-let state: Awaited<ReturnType<typeof tempStateDir>>;
-beforeAll(async () => {
-  reg = await withBusyboxRegistry();
-  out = await makeTempDir('kiln-plugins-');
-  state = await tempStateDir();
-});
-afterAll(async () => {
-  await reg.stop();
-  await state.cleanup();
-  await removeAll(out);
-});
+const env = useBuildEnv();
 
 const spec = (extra: Record<string, unknown> = {}) =>
   JSON.stringify({
-    base: reg.ref,
+    base: env.reg.ref,
     workdir: '/app',
     env: { GREETING: 'hello from a spec' },
     files: { '/app/motd': 'built by the spec frontend\n' },
@@ -48,9 +35,9 @@ async function specContext(extra: Record<string, unknown> = {}) {
   return ctx;
 }
 
-async function buildLocal(args: string[], ctxDir: string, env: Record<string, string> = {}) {
-  const dest = join(out, `fs-${Math.random().toString(16).slice(2)}`);
-  const r = await runKiln(['build', '--progress=plain', ...args, '-o', `type=local,dest=${dest}`, ctxDir], { root: state.root, env });
+async function buildLocal(args: string[], ctxDir: string, extraEnv: Record<string, string> = {}) {
+  const dest = join(env.out, `fs-${Math.random().toString(16).slice(2)}`);
+  const r = await runKiln(['build', '--progress=plain', ...args, '-o', `type=local,dest=${dest}`, ctxDir], { root: env.state.root, env: extraEnv });
   return { r, read: (p: string) => readFile(join(dest, p), 'utf8').catch(() => undefined) };
 }
 
@@ -58,8 +45,8 @@ describe('loading frontend plugins', () => {
   test('--frontend PATH with the spec example: files, env, copy, run, config', async () => {
     const ctx = await specContext();
     try {
-      const oci = join(out, 'spec.tar');
-      const r = await runKiln(['build', '--frontend', join(ctx.dir, 'frontend.ts'), '-f', join(ctx.dir, 'kiln.json'), '-o', `type=oci,dest=${oci}`, ctx.dir], { root: state.root });
+      const oci = join(env.out, 'spec.tar');
+      const r = await runKiln(['build', '--frontend', join(ctx.dir, 'frontend.ts'), '-f', join(ctx.dir, 'kiln.json'), '-o', `type=oci,dest=${oci}`, ctx.dir], { root: env.state.root });
       if (r.code !== 0) console.error(r.stderr);
       expect(r.code).toBe(0);
       const { config } = await verifyOciArchive(oci, {
@@ -120,9 +107,9 @@ describe('loading frontend plugins', () => {
       'node_modules/left-pad/index.js': 'never copied\n',
     });
     try {
-      const oci = join(out, 'node.tar');
+      const oci = join(env.out, 'node.tar');
       const fe = resolve(import.meta.dir, '../../examples/frontends/node-app/frontend.ts');
-      const r = await runKiln(['build', '--frontend', fe, '-f', join(ctx.dir, 'package.json'), '--build-arg', `BASE=${reg.ref}`, '-o', `type=oci,dest=${oci}`, ctx.dir], { root: state.root });
+      const r = await runKiln(['build', '--frontend', fe, '-f', join(ctx.dir, 'package.json'), '--build-arg', `BASE=${env.reg.ref}`, '-o', `type=oci,dest=${oci}`, ctx.dir], { root: env.state.root });
       if (r.code !== 0) console.error(r.stderr);
       expect(r.code).toBe(0);
       const { config } = await verifyOciArchive(oci, {
@@ -143,7 +130,7 @@ describe('loading frontend plugins', () => {
   }, 30_000);
 
   test('docker/dockerfile:* names run the built-in frontend, offline', async () => {
-    const ctx = await makeContext({ Dockerfile: `# syntax=docker/dockerfile:1.7\nFROM ${reg.ref}\nRUN echo builtin > /which\n` });
+    const ctx = await makeContext({ Dockerfile: `# syntax=docker/dockerfile:1.7\nFROM ${env.reg.ref}\nRUN echo builtin > /which\n` });
     try {
       const b = await buildLocal([], ctx.dir);
       if (b.r.code !== 0) console.error(b.r.stderr);
@@ -156,14 +143,14 @@ describe('loading frontend plugins', () => {
 
 describe('kiln frontend init', () => {
   test('scaffolds a frontend that builds its example through dist/kiln, and never overwrites', async () => {
-    const dir = join(out, 'my-frontend');
-    const r = await runKiln(['frontend', 'init', dir], { root: state.root });
+    const dir = join(env.out, 'my-frontend');
+    const r = await runKiln(['frontend', 'init', dir], { root: env.state.root });
     expect(r.code).toBe(0);
     for (const f of ['frontend.ts', 'kiln-frontend.d.ts', 'build.txt', 'frontend.test.ts', 'README.md']) expect(await readFile(join(dir, f), 'utf8')).toBeTruthy();
     const b = await buildLocal(['--frontend', join(dir, 'frontend.ts'), '-f', join(dir, 'build.txt')], dir);
     if (b.r.code !== 0) console.error(b.r.stderr);
     expect(await b.read('hello.txt')).toBe('Hello from a kiln frontend\n');
-    const again = await runKiln(['frontend', 'init', dir], { root: state.root });
+    const again = await runKiln(['frontend', 'init', dir], { root: env.state.root });
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('never overwrites');
   });
@@ -174,10 +161,10 @@ describe('frontends in any language (JSON lines over stdio)', () => {
     const ctx = await makeContext({});
     try {
       await cp(PY_FRONTEND, join(ctx.dir, 'frontend.py'));
-      const lines = (await readFile(resolve(PY_FRONTEND, '../build.lines'), 'utf8')).replace('busybox:latest', reg.ref);
+      const lines = (await readFile(resolve(PY_FRONTEND, '../build.lines'), 'utf8')).replace('busybox:latest', env.reg.ref);
       await writeFile(join(ctx.dir, 'build.lines'), lines);
-      const oci = join(out, 'py.tar');
-      const r = await runKiln(['build', '--progress=plain', '-f', join(ctx.dir, 'build.lines'), '-o', `type=oci,dest=${oci}`, ctx.dir], { root: state.root });
+      const oci = join(env.out, 'py.tar');
+      const r = await runKiln(['build', '--progress=plain', '-f', join(ctx.dir, 'build.lines'), '-o', `type=oci,dest=${oci}`, ctx.dir], { root: env.state.root });
       if (r.code !== 0) console.error(r.stderr);
       expect(r.code).toBe(0);
       const { config } = await verifyOciArchive(oci, {
@@ -191,13 +178,13 @@ describe('frontends in any language (JSON lines over stdio)', () => {
       const dying = join(ctx.dir, 'dies.sh');
       await writeFile(dying, '#!/bin/sh\nread line\necho "something broke" >&2\nexit 3\n');
       await chmod(dying, 0o755);
-      const d = await runKiln(['build', '--frontend', dying, ctx.dir], { root: state.root });
+      const d = await runKiln(['build', '--frontend', dying, ctx.dir], { root: env.state.root });
       expect(d.code).toBe(1);
       expect(d.stderr).toContain(`frontend ${dying} failed: exited (code 3) before answering: something broke`);
       const refusing = join(ctx.dir, 'refuses.sh');
       await writeFile(refusing, '#!/bin/sh\nread line\necho \'{"type":"error","message":"no spec here"}\'\n');
       await chmod(refusing, 0o755);
-      const e = await runKiln(['build', '--frontend', refusing, ctx.dir], { root: state.root });
+      const e = await runKiln(['build', '--frontend', refusing, ctx.dir], { root: env.state.root });
       expect(e.code).toBe(1);
       expect(e.stderr).toContain(`frontend ${refusing} failed: no spec here`);
     } finally {
@@ -208,7 +195,7 @@ describe('frontends in any language (JSON lines over stdio)', () => {
 
 describe('misbehaving plugins', () => {
   const plugin = async (name: string, body: string) => {
-    const p = join(out, `${name}.ts`);
+    const p = join(env.out, `${name}.ts`);
     await writeFile(p, body);
     return p;
   };
@@ -217,34 +204,34 @@ describe('misbehaving plugins', () => {
     const ctx = await makeContext({ Dockerfile: 'FROM scratch\n' });
     try {
       const throws = await plugin('throws', "export default { name: 'x', async build() { throw new Error('boom in the plugin'); } };\n");
-      const a = await runKiln(['build', '--frontend', throws, ctx.dir], { root: state.root });
+      const a = await runKiln(['build', '--frontend', throws, ctx.dir], { root: env.state.root });
       expect(a.code).toBe(1);
       expect(a.stderr).toContain(`frontend ${throws} failed: boom in the plugin`);
 
       const nonsense = await plugin('nonsense', "export default { name: 'x', async build() { return { definition: { version: 1, ops: [{ digest: 'nope' }] }, config: {} }; } };\n");
-      const b = await runKiln(['build', '--frontend', nonsense, ctx.dir], { root: state.root });
+      const b = await runKiln(['build', '--frontend', nonsense, ctx.dir], { root: env.state.root });
       expect(b.code).toBe(1);
       expect(b.stderr).toContain(`frontend ${nonsense} returned an invalid result: definition.ops.0.digest`);
 
       const hangs = await plugin('hangs', "export default { name: 'x', build() { return new Promise(() => {}); } };\n");
-      const c = await runKiln(['build', '--frontend', hangs, ctx.dir], { root: state.root, env: { KILN_FRONTEND_TIMEOUT: '1' } });
+      const c = await runKiln(['build', '--frontend', hangs, ctx.dir], { root: env.state.root, env: { KILN_FRONTEND_TIMEOUT: '1' } });
       expect(c.code).toBe(1);
       expect(c.stderr).toContain(`frontend ${hangs} did not answer within 1 s`);
 
       const notOne = await plugin('not-one', "export default { name: 'x' };\n");
-      const d = await runKiln(['build', '--frontend', notOne, ctx.dir], { root: state.root });
+      const d = await runKiln(['build', '--frontend', notOne, ctx.dir], { root: env.state.root });
       expect(d.code).toBe(1);
       expect(d.stderr).toContain(`frontend ${notOne} is not a frontend: build`);
 
       const broken = await plugin('broken', 'export default {{{;\n');
-      const e = await runKiln(['build', '--frontend', broken, ctx.dir], { root: state.root });
+      const e = await runKiln(['build', '--frontend', broken, ctx.dir], { root: env.state.root });
       expect(e.code).toBe(1);
       expect(e.stderr).toContain(`frontend ${broken} could not be loaded`);
 
-      const f = await runKiln(['build', '--frontend', 'no-such-frontend', ctx.dir], { root: state.root });
+      const f = await runKiln(['build', '--frontend', 'no-such-frontend', ctx.dir], { root: env.state.root });
       expect(f.code).toBe(2);
       expect(f.stderr).toContain('unknown frontend "no-such-frontend" (--frontend)');
-      const g = await runKiln(['build', '--frontend', join(out, 'missing.ts'), ctx.dir], { root: state.root });
+      const g = await runKiln(['build', '--frontend', join(env.out, 'missing.ts'), ctx.dir], { root: env.state.root });
       expect(g.code).toBe(2);
       expect(g.stderr).toContain('does not exist');
     } finally {

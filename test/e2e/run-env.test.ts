@@ -2,32 +2,19 @@
  * The RUN step's environment from the build's flags: entitlements (--allow network.host,
  * security.insecure), --ulimit, --shm-size, and the runtime choice (--runtime, config file).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
-import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
-import { makeTempDir, removeAll } from '../../src/util/fs.ts';
+import { makeContext, runKiln } from '../helpers/kiln.ts';
+import { useBuildEnv } from '../helpers/build-env.ts';
 
-let reg: BusyboxRegistry;
-let state: Awaited<ReturnType<typeof tempStateDir>>;
-let out: string;
-beforeAll(async () => {
-  reg = await withBusyboxRegistry();
-  state = await tempStateDir();
-  out = await makeTempDir('kiln-out-');
-});
-afterAll(async () => {
-  await reg.stop();
-  await state.cleanup();
-  await removeAll(out);
-});
+const env = useBuildEnv();
 
-async function build(dockerfile: string, extra: string[] = [], env: Record<string, string> = {}) {
+async function build(dockerfile: string, extra: string[] = [], extraEnv: Record<string, string> = {}) {
   const ctx = await makeContext({ Dockerfile: dockerfile });
   try {
-    const dest = join(out, `fs-${Math.random().toString(16).slice(2)}`);
-    const r = await runKiln(['build', '--progress=plain', '-o', `type=local,dest=${dest}`, ...extra, ctx.dir], { root: state.root, env });
+    const dest = join(env.out, `fs-${Math.random().toString(16).slice(2)}`);
+    const r = await runKiln(['build', '--progress=plain', '-o', `type=local,dest=${dest}`, ...extra, ctx.dir], { root: env.state.root, env: extraEnv });
     return { r, read: (p: string) => readFile(join(dest, p), 'utf8').catch(() => undefined) };
   } finally {
     await ctx.cleanup();
@@ -37,7 +24,7 @@ const ran = (s: string) => Number(/(\d+) steps run/.exec(s)?.[1]);
 
 describe('entitlements', () => {
   test('RUN --network=host needs --allow network.host; the error names the line', async () => {
-    const df = `FROM ${reg.ref}\nRUN --network=host echo host > /net\n`;
+    const df = `FROM ${env.reg.ref}\nRUN --network=host echo host > /net\n`;
     const denied = await build(df);
     expect(denied.r.code).not.toBe(0);
     expect(denied.r.stderr).toContain('network.host is not allowed');
@@ -50,7 +37,7 @@ describe('entitlements', () => {
 
   test('RUN --security=insecure needs --allow security.insecure and runs privileged', async () => {
     const df = [
-      `FROM ${reg.ref}`,
+      `FROM ${env.reg.ref}`,
       'RUN grep CapEff /proc/self/status > /sandbox-caps; mkdir -p /m && mount -t tmpfs none /m 2>/dev/null && echo yes > /sandbox-mount || echo no > /sandbox-mount',
       'RUN --security=insecure grep CapEff /proc/self/status > /caps && mkdir -p /m && mount -t tmpfs none /m && echo yes > /mount && umount /m && (touch /sys/kernel/x 2>&1 | grep -q "Read-only" && echo ro > /sys-rw || echo rw > /sys-rw)',
       '',
@@ -72,7 +59,7 @@ describe('entitlements', () => {
   });
 
   test('an unknown entitlement is a usage error', async () => {
-    const r = await runKiln(['build', '--allow', 'network.everything', '.'], { root: state.root });
+    const r = await runKiln(['build', '--allow', 'network.everything', '.'], { root: env.state.root });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('invalid entitlement "network.everything"');
   });
@@ -80,7 +67,7 @@ describe('entitlements', () => {
 
 describe('resource limits', () => {
   test('--ulimit sets soft and hard limits; changing it keeps the cache', async () => {
-    const df = `FROM ${reg.ref}\nRUN ulimit -n > /soft && ulimit -Hn > /hard\n`;
+    const df = `FROM ${env.reg.ref}\nRUN ulimit -n > /soft && ulimit -Hn > /hard\n`;
     const a = await build(df, ['--ulimit', 'nofile=512:1024']);
     if (a.r.code !== 0) console.error(a.r.stderr);
     expect(a.r.code).toBe(0);
@@ -89,7 +76,7 @@ describe('resource limits', () => {
     const b = await build(df, ['--ulimit', 'nofile=256:2048']);
     expect(b.r.code).toBe(0);
     expect(ran(b.r.stderr)).toBe(0);
-    const u = await build(`FROM ${reg.ref}\nRUN ulimit -Hc > /core\n`, ['--ulimit', 'core=-1']);
+    const u = await build(`FROM ${env.reg.ref}\nRUN ulimit -Hc > /core\n`, ['--ulimit', 'core=-1']);
     expect(await u.read('core')).toBe('unlimited\n');
     for (const [bad, msg] of [['nofiles=1', 'invalid ulimit type: nofiles'], ['nofile=10:5', 'soft limit must be less than or equal to hard limit: 10 > 5'], ['nofile', 'invalid ulimit argument']]) {
       const r = await build(df, ['--ulimit', bad!]);
@@ -99,7 +86,7 @@ describe('resource limits', () => {
   });
 
   test('--shm-size sizes /dev/shm (default 64 MiB)', async () => {
-    const df = `FROM ${reg.ref}\nRUN df -k /dev/shm | tail -1 | awk '{print $2}' > /shm\n`;
+    const df = `FROM ${env.reg.ref}\nRUN df -k /dev/shm | tail -1 | awk '{print $2}' > /shm\n`;
     const def = await build(df);
     expect(await def.read('shm')).toBe('65536\n');
     const big = await build(df, ['--shm-size', '16m', '--no-cache']);
@@ -111,7 +98,7 @@ describe('resource limits', () => {
 describe('the step environment', () => {
   test('USER by name with supplementary groups, hostname, resolv.conf, a missing user', async () => {
     const { r, read } = await build([
-      `FROM ${reg.ref}`,
+      `FROM ${env.reg.ref}`,
       'RUN echo "app:x:1001:1001::/home/app:/bin/sh" >> /etc/passwd && echo "app:x:1001:" >> /etc/group && echo "extra:x:2000:app" >> /etc/group',
       'USER app',
       'RUN id > /tmp/id && hostname > /tmp/host && cat /etc/resolv.conf > /tmp/resolv',
@@ -123,7 +110,7 @@ describe('the step environment', () => {
     expect(await read('tmp/host')).toBe('buildkitsandbox\n');
     const hostResolv = (await readFile('/etc/resolv.conf', 'utf8').catch(() => '')).split('\n').filter((l) => /^nameserver\s+(?!127\.)/.test(l));
     for (const ns of hostResolv) expect(await read('tmp/resolv')).toContain(ns);
-    const missing = await build(`FROM ${reg.ref}\nUSER ghost\nRUN true\n`);
+    const missing = await build(`FROM ${env.reg.ref}\nUSER ghost\nRUN true\n`);
     expect(missing.r.code).not.toBe(0);
     expect(missing.r.stderr).toContain('unable to find user ghost: no matching entries in passwd file');
   });
@@ -131,7 +118,7 @@ describe('the step environment', () => {
 
 describe('runtime selection', () => {
   test('--runtime crun (or the config file) runs crun: it works, or fails naming crun with a hint', async () => {
-    const df = `FROM ${reg.ref}\nRUN echo by-crun > /who\n`;
+    const df = `FROM ${env.reg.ref}\nRUN echo by-crun > /who\n`;
     const r = await build(df, ['--runtime', 'crun', '--no-cache']);
     if (r.r.code === 0) expect(await r.read('who')).toBe('by-crun\n');
     else {
@@ -139,7 +126,7 @@ describe('runtime selection', () => {
       expect(r.r.stderr).toMatch(/crun/);
       expect(r.r.stderr).toContain('use runc');
     }
-    const cfg = join(out, 'crun.toml');
+    const cfg = join(env.out, 'crun.toml');
     await writeFile(cfg, 'runtime = "crun"\n');
     const viaConfig = await build(df, ['--config', cfg, '--no-cache']);
     expect(viaConfig.r.code).toBe(r.r.code);

@@ -41,8 +41,8 @@ export async function planCopyReuse(store: Store, actions: FileAction[], base: R
   const key = createHash('sha256')
     .update(JSON.stringify({ a, base: base?.id ?? null, dir: src.dir, excludes: src.excludePatterns ?? [] }))
     .digest('hex');
-  const row = store.db.prepare('SELECT v FROM meta WHERE k = ?').get(`copy-reuse:${key}`) as { v: string } | undefined;
-  const rec = row ? store.snapshots.get(row.v) : undefined;
+  const last = store.meta.get(`copy-reuse:${key}`);
+  const rec = last ? store.snapshots.get(last) : undefined;
   if (!rec) return { key };
   const layer = store.snapshots.layerDir(rec);
   const manifest = manifestOf(layer);
@@ -52,7 +52,7 @@ export async function planCopyReuse(store: Store, actions: FileAction[], base: R
 
 /** Records `snapshotId` as the result the next run of this copy starts from. */
 export function rememberCopyReuse(store: Store, plan: CopyReusePlan, snapshotId: string): void {
-  store.db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run(`copy-reuse:${plan.key}`, snapshotId);
+  store.meta.set(`copy-reuse:${plan.key}`, snapshotId);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { link, lstat, mkdir, readdir, readFile, chown, chmod, lutimes, rm, stat, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, chown, chmod, lutimes, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { chmodSync, copyFileSync, lchownSync, lstatSync, lutimesSync, readdirSync, readlinkSync, symlinkSync, type Stats } from 'node:fs';
 import type { FileCopy } from '../../llb/types.ts';
@@ -9,7 +9,7 @@ import type { Ids } from './chown.ts';
 import { extractArchive, isArchive } from './file-unpack.ts';
 import { applyModeSpec, parseModeSpec } from '../../util/file-mode.ts';
 import { createPatternMatcher, ignoreRules } from '../../util/patternmatcher.ts';
-import { isRacy, statKey } from '../../source/context-index.ts';
+import { finishCopyReuse, openCopyReuse, recordDir, reusable, type CopyResult, type CopyReuse, type ReuseState } from './copy-manifest.ts';
 
 export interface CopyContext {
   /** Source paths (relative to srcRoot) that are not there, e.g. .dockerignore'd context files. */
@@ -37,52 +37,6 @@ export interface CopyContext {
   reuse?: ReuseState;
 }
 
-/**
- * What an incremental copy remembers: for every source entry it copied, where it went and
- * (files and symlinks) the source's stat key when the copy read it. Stored beside the layer.
- */
-export interface CopyManifest {
-  v: 1;
-  files: Record<string, [statKey: string, destRel: string]>;
-  dirs: Record<string, string>;
-}
-
-/**
- * An incremental copy (a COPY from a local context that ran before with the same action and
- * base): `upperDir` already holds the previous layer, cloned with hard links (clone-layer.ts);
- * a file whose source still has the recorded stat key is left as it is, everything else is
- * copied as usual (an existing target is always unlinked first, never written in place).
- * `manifestOut` receives the new manifest.
- */
-export interface CopyReuse {
-  upperDir: string;
-  /** The previous copy's manifest file; absent on a first copy (which only records one). */
-  prevManifest?: string;
-  manifestOut: string;
-}
-
-/** What an incremental copy reports: destination paths (layer-relative) the source no longer has, and counts. */
-export interface CopyResult {
-  removed: string[];
-  /** Files and symlinks left as the previous copy made them. */
-  reused: number;
-  /** Files and symlinks written. */
-  copied: number;
-  /** Apparent size of the files and symlinks the copy leaves in the layer (reused ones included). */
-  bytes: number;
-}
-
-interface ReuseState {
-  bytes: number;
-  reused: number;
-  copied: number;
-  upperDir: string;
-  prev?: CopyManifest;
-  next: CopyManifest;
-  visited: Set<string>;
-  now: number;
-}
-
 /** What a copy needs, as plain values (it may run on a worker thread): see copyFiles. */
 export interface CopyFilesOptions {
   srcRoot: string;
@@ -97,7 +51,7 @@ export interface CopyFilesOptions {
 /** copyAction from plain values: the worker-thread task behind COPY and ADD. */
 export async function copyFiles(a: FileCopy, o: CopyFilesOptions): Promise<CopyResult | undefined> {
   const rules = o.excludePatterns?.length ? ignoreRules(o.excludePatterns) : undefined;
-  const reuse = o.reuse ? await openReuse(o.reuse) : undefined;
+  const reuse = o.reuse ? await openCopyReuse(o.reuse) : undefined;
   await copyAction(a, {
     srcRoot: o.srcRoot,
     destRoot: o.destRoot,
@@ -107,39 +61,7 @@ export async function copyFiles(a: FileCopy, o: CopyFilesOptions): Promise<CopyR
     walkOnly: rules?.walkOnly,
     reuse,
   });
-  if (!o.reuse || !reuse) return undefined;
-  await writeFile(o.reuse.manifestOut, JSON.stringify(reuse.next));
-  const removed: string[] = [];
-  for (const [srcRel, [, destRel]] of Object.entries(reuse.prev?.files ?? {})) if (!reuse.visited.has(srcRel)) removed.push(destRel);
-  for (const [srcRel, destRel] of Object.entries(reuse.prev?.dirs ?? {})) if (!reuse.visited.has(srcRel)) removed.push(destRel);
-  return { removed, reused: reuse.reused, copied: reuse.copied, bytes: reuse.bytes };
-}
-
-async function openReuse(r: CopyReuse): Promise<ReuseState> {
-  let prev: CopyManifest | undefined;
-  if (r.prevManifest) {
-    const m = JSON.parse(await readFile(r.prevManifest, 'utf8')) as CopyManifest;
-    if (m.v === 1) prev = m;
-  }
-  return { upperDir: r.upperDir, prev, next: { v: 1, files: {}, dirs: {} }, visited: new Set(), now: Date.now(), reused: 0, copied: 0, bytes: 0 };
-}
-
-/** The previous copy left this very file in the cloned layer: nothing to do for it. */
-function reusable(src: string, target: string, st: Stats, a: FileCopy, ctx: CopyContext): boolean {
-  const r = ctx.reuse!;
-  const srcRel = relative(ctx.srcRoot, src);
-  const destRel = relative(ctx.destRoot, target);
-  r.visited.add(srcRel);
-  const key = statKey(st);
-  if (!isRacy(st, r.now)) r.next.files[srcRel] = [key, destRel];
-  const p = st.nlink === 1 ? r.prev?.files[srcRel] : undefined;
-  const up = p && p[0] === key && p[1] === destRel ? lstatSync(join(r.upperDir, destRel), { throwIfNoEntry: false }) : undefined;
-  const mtime = a.timestamp !== undefined ? a.timestamp * 1000 : st.mtimeMs;
-  const same = !!up && up.isFile() === st.isFile() && up.isSymbolicLink() === st.isSymbolicLink() && up.size === st.size && Math.floor(up.mtimeMs) === Math.floor(mtime);
-  if (same) r.reused++;
-  else r.copied++;
-  r.bytes += st.size;
-  return same;
+  return o.reuse && reuse ? finishCopyReuse(reuse, o.reuse.manifestOut) : undefined;
 }
 
 /**
@@ -283,7 +205,7 @@ async function applyMeta(target: string, st: Stats, a: FileCopy, ctx: CopyContex
 /** `fresh`: the target's directory was just made by this copy, so nothing is there yet. */
 async function copyEntry(src: string, target: string, a: FileCopy, ctx: CopyContext, st: Stats, fresh = false): Promise<void> {
   // Checked in the layer itself first: cheaper than a lookup through the overlay.
-  if (ctx.reuse && !st.isDirectory() && reusable(src, target, st, a, ctx)) return;
+  if (ctx.reuse && !st.isDirectory() && reusable(ctx.reuse, relative(ctx.srcRoot, src), relative(ctx.destRoot, target), st, a.timestamp)) return;
   const existing = fresh ? undefined : lstatSync(target, { throwIfNoEntry: false });
   if (st.isDirectory()) {
     if (existing && !existing.isDirectory()) await rm(target, { recursive: true, force: true });
@@ -348,11 +270,7 @@ function includeChecker(patterns: string[]): (rel: string, isDir: boolean) => 'a
  */
 async function copyTree(src: string, target: string, a: FileCopy, ctx: CopyContext, st: Stats, base = src, top = false): Promise<boolean> {
   const created = !(await lstat(target).catch(() => undefined));
-  if (ctx.reuse) {
-    const srcRel = relative(ctx.srcRoot, src);
-    ctx.reuse.visited.add(srcRel);
-    ctx.reuse.next.dirs[srcRel] = relative(ctx.destRoot, target);
-  }
+  if (ctx.reuse) recordDir(ctx.reuse, relative(ctx.srcRoot, src), relative(ctx.destRoot, target));
   const walkOnly = !top && (ctx.walkOnly?.(relative(ctx.srcRoot, src)) ?? false);
   await mkdir(target, { recursive: true });
   let copied = false;
