@@ -54,7 +54,7 @@ describe('incremental COPY', () => {
     await symlink('a.txt', join(ctx.dir, 'link'));
     // Files changed in the last 2 s are never trusted by their stat (racy): let the context settle.
     await new Promise((r) => setTimeout(r, 2100));
-    const state = await tempStateDir();
+    // env.state: this file's state dir, where the incremental builds run; `fresh` for the full copy.
     const fresh = await tempStateDir();
     try {
       const build = (root: string, name: string) =>
@@ -104,7 +104,6 @@ describe('incremental COPY', () => {
       expect((await runKiln(['doctor', '--store'], { root: env.state.root })).code).toBe(0);
     } finally {
       await ctx.cleanup();
-      await env.state.cleanup();
       await fresh.cleanup();
     }
   }, 60_000);
