@@ -2,6 +2,7 @@ import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/index.ts';
+import { layerGroups } from '../store/snapshots.ts';
 import type { Ref } from '../solver/types.ts';
 import type { ImageConfigFile } from '../frontend/api.ts';
 import type { Digest } from '../util/digest.ts';
@@ -28,18 +29,20 @@ export interface LayerOptions {
 const compressionOf = (mediaType: string) => layerCompression(mediaType) ?? 'none';
 
 /**
- * The image of a solved ref: one layer per snapshot in its chain. A snapshot's default layer
+ * The image of a solved ref: one layer per snapshot in its chain (a group of snapshots, for
+ * incremental COPY deltas: see layerGroups). A snapshot's default layer
  * blob (deterministic tar, gzip) is made once and recorded on it; other variants (zstd,
  * uncompressed, another level, clamped times) are recorded by their options. Layers pulled
  * from a registry keep their original blobs unless `force` asks for another compression.
  */
 export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile, created: Date, makeLayer: typeof createLayerBlob = createLayerBlob, opts: LayerOptions = {}): Promise<ExportImage> {
   if (ref.kind !== 'snapshot') throw new KilnError('the build result is a local directory, not an image', { kind: 'internal' });
-  const chain = store.snapshots.chain(ref.id);
+  // One image layer per group: an incremental COPY's deltas squash into the layer they start from.
+  const tops = layerGroups(store.snapshots.chain(ref.id)).map((g) => g[g.length - 1]!);
   const compression = opts.compression ?? 'gzip';
   // Every layer at once: the tar, compression and hashing run on the worker pool, which
   // bounds how many go at a time.
-  const layers = await Promise.all(chain.map(async (rec): Promise<ExportLayer> => {
+  const layers = await Promise.all(tops.map(async (rec): Promise<ExportLayer> => {
     let blob = rec.blob;
     const pulled = rec.chainId !== null && rec.chainId !== undefined;
     const clamp = opts.rewriteTimestamp && opts.epoch !== undefined && !pulled ? opts.epoch : undefined;
@@ -52,7 +55,7 @@ export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile
       blob = await layerVariant(store, rec, { compression, level: opts.level, clampMtime: clamp }, makeLayer);
     } else if (!blob || !(await store.content.has(blob.digest))) {
       const tmp = store.content.ingestPath();
-      const made = await makeLayer(store.snapshots.layerDir(rec), tmp, { compression: 'gzip' });
+      const made = await makeLayer(store.snapshots.groupDirs(rec), tmp, { compression: 'gzip' });
       await store.content.adopt(tmp, made.digest);
       blob = { digest: made.digest, size: made.size, mediaType: made.mediaType, diffId: made.diffId };
       store.snapshots.setBlob(rec.id, blob);
@@ -107,7 +110,7 @@ function recompressed(store: Store, blob: Blob, compression: 'gzip' | 'zstd' | '
 /** A layer blob of a snapshot made with non-default options (compression, level, clamped times). */
 function layerVariant(store: Store, rec: SnapshotRec, o: { compression: 'gzip' | 'zstd' | 'none'; level?: number; clampMtime?: number }, makeLayer: typeof createLayerBlob): Promise<Blob> {
   return recordedBlob(store, `layer-variant:${rec.fsId ?? rec.id}:${o.compression}:${o.level ?? ''}:${o.clampMtime ?? ''}`, async (tmp) => {
-    const made = await makeLayer(store.snapshots.layerDir(rec), tmp, o);
+    const made = await makeLayer(store.snapshots.groupDirs(rec), tmp, o);
     return { digest: made.digest, size: made.size, mediaType: made.mediaType, diffId: made.diffId };
   });
 }

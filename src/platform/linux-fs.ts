@@ -139,6 +139,20 @@ export async function copyXattrs(from: string, to: string): Promise<boolean> {
   return true;
 }
 
+/**
+ * A synchronous reader of one extended attribute of a path itself (through FFI; undefined
+ * when absent), or undefined when this runtime has no FFI.
+ */
+export async function xattrReader(): Promise<((path: string, name: string) => Uint8Array | undefined) | undefined> {
+  const c = await libc();
+  if (!c) return undefined;
+  const value = new Uint8Array(64 * 1024);
+  return (path, name) => {
+    const n = c.lgetxattr(path, name, value);
+    return n < 0 ? undefined : value.slice(0, n);
+  };
+}
+
 /** Whether copyXattrs can work in this runtime. */
 export async function canCopyXattrs(): Promise<boolean> {
   return (await libc()) !== undefined;

@@ -5,7 +5,8 @@
  * group names, whole-second mtimes, no atime/ctime, hard links as link entries.
  */
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { lstat, readdir, readlink, rename, rm } from 'node:fs/promises';
+import { readlink, rename, rm } from 'node:fs/promises';
+import { allLayers, mergedEntries } from './merged-layers.ts';
 import { join } from 'node:path';
 import { PassThrough, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -55,24 +56,31 @@ async function addEntry(p: Pack, header: Headers, file?: string): Promise<void> 
   await pipeline(createReadStream(file), entry as unknown as Writable);
 }
 
-/** Writes the tar of the tree under `dir` to `out` (ended when done). The root itself is not an entry. */
+/**
+ * Writes the tar of the tree under `dir` to `out` (ended when done). The root itself is not an
+ * entry. A layer may be a group of directories (top first) packed as one squashed layer (see
+ * merged-layers.ts).
+ */
 export async function packDirectory(
-  dir: string,
+  dir: string | string[],
   out: Writable | NodeJS.WritableStream,
   opts: { mode: PackMode; clampMtime?: number; /** Files added after the tree (e.g. provenance.json). */ extra?: { name: string; bytes: Uint8Array }[] },
 ): Promise<void> {
+  const dirs = typeof dir === 'string' ? [dir] : dir;
   const baseHeader = (name: string, st: Stats) => header(name, st, opts.clampMtime);
-  const xattrs = await listXattrsTree(dir);
+  const xattrs = new Map<string, Map<string, Uint8Array>>();
+  for (const d of dirs) for (const [k, v] of await listXattrsTree(d)) xattrs.set(k, v);
+  const isOpaque = (abs: string) => {
+    const v = xattrs.get(abs)?.get(OPAQUE);
+    return !!v && Buffer.from(v).toString() === 'y';
+  };
   const links = new Map<string, string>();
   const p = pack();
   const piping = pipeline(p as unknown as NodeJS.ReadableStream, out as Writable);
 
-  const walk = async (rel: string): Promise<void> => {
-    const names = (await readdir(join(dir, rel))).sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : a === b ? 0 : 1));
-    for (const n of names) {
-      const r = rel ? `${rel}/${n}` : n;
-      const abs = join(dir, r);
-      const st = await lstat(abs);
+  const walk = async (rel: string, layers: number[]): Promise<void> => {
+    for (const e of mergedEntries(dirs, rel, layers, isOpaque)) {
+      const { rel: r, abs, st, name: n } = e;
       const attrs = xattrs.get(abs);
       const pax: Record<string, string> = {};
       for (const [k, v] of [...(attrs ?? new Map())].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -86,10 +94,10 @@ export async function packDirectory(
       }
       if (st.isDirectory()) {
         await addEntry(p, { ...h, name: `${r}/`, type: 'directory' });
-        if (opts.mode === 'layer' && attrs?.get(OPAQUE) && Buffer.from(attrs.get(OPAQUE)!).toString() === 'y') {
+        if (opts.mode === 'layer' && e.opaque) {
           await addEntry(p, { ...baseHeader(`${r}/.wh..wh..opq`, st), mode: 0, type: 'file', size: 0 });
         }
-        await walk(r);
+        await walk(r, e.layers!);
       } else if (st.isSymbolicLink()) {
         await addEntry(p, { ...h, type: 'symlink', linkname: await readlink(abs) });
       } else if (st.isFile()) {
@@ -115,7 +123,7 @@ export async function packDirectory(
     }
   };
   try {
-    await walk('');
+    await walk('', allLayers(dirs.length));
     for (const e of opts.extra ?? []) {
       await new Promise<void>((res, rej) => p.entry({ name: e.name, size: e.bytes.byteLength, mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0) }, Buffer.from(e.bytes), (err) => (err ? rej(err) : res())));
     }
@@ -146,12 +154,12 @@ function tap(onChunk: (c: Buffer) => void): Transform {
 }
 
 /**
- * Packs `dir` as a layer into `destPath`: the diff id (sha256 of the tar) and the blob
+ * Packs `dir` (or a group of layer dirs, top first) as a layer into `destPath`: the diff id (sha256 of the tar) and the blob
  * digest (of the compressed bytes) computed in the same streaming pass. Written to a temp
  * name and renamed, so `destPath` is either absent or complete.
  */
 export async function createLayerBlob(
-  dir: string,
+  dir: string | string[],
   destPath: string,
   opts: { compression?: 'gzip' | 'zstd' | 'none'; level?: number; clampMtime?: number } = {},
 ): Promise<LayerBlob> {

@@ -8,12 +8,12 @@ import type { copyFiles } from './ops/file-copy.ts';
  * module on first use, so a worker is ready for its first task as early as possible.
  */
 export const workerTasks = {
-  createLayerBlob: async (dir: string, dest: string, opts?: Parameters<typeof createLayerBlob>[2]) => (await import('../snapshot/pack.ts')).createLayerBlob(dir, dest, opts),
+  createLayerBlob: async (dir: string | string[], dest: string, opts?: Parameters<typeof createLayerBlob>[2]) => (await import('../snapshot/pack.ts')).createLayerBlob(dir, dest, opts),
   checksumTree: async (root: string, filter?: Parameters<typeof checksumTree>[1]) => (await import('../source/local-checksum.ts')).checksumTree(root, filter),
   /** COPY/ADD: file reads, writes and archive extraction (mounts are made by the caller). */
   copyFiles: async (a: Parameters<typeof copyFiles>[0], o: Parameters<typeof copyFiles>[1]) => (await import('./ops/file-copy.ts')).copyFiles(a, o),
   /** Incremental COPY: a layer cloned with hard links (see clone-layer.ts). */
-  cloneLayer: async (from: string, to: string) => (await import('../snapshot/clone-layer.ts')).cloneLayer(from, to),
+  cloneLayer: async (from: string | string[], to: string) => (await import('../snapshot/clone-layer.ts')).cloneLayer(from, to),
   /** Nothing: starting a worker early (while the rest of kiln loads) hides its start-up time. */
   ping: async () => true,
 };

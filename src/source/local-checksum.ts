@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
-import { isRacy, openContextIndex, statKey } from './context-index.ts';
+import { isRacy, openContextIndex, statKey, treeSeedOf, type ContextIndex } from './context-index.ts';
 import { createHash } from 'node:crypto';
 import { KilnError } from '../util/errors.ts';
 import type { Digest } from '../util/digest.ts';
@@ -30,11 +30,24 @@ export function excludeFilter(f: ChecksumFilter = {}): (rel: string, isDir: bool
  * (context-index.ts) an unchanged directory costs one readdir and its entries' lstat.
  */
 export async function checksumTree(root: string, filter: ChecksumFilter = {}): Promise<Digest> {
-  const exclude = excludeFilter(filter);
   const index = filter.indexFile ? openContextIndex(filter.indexFile) : undefined;
+  const walk = treeWalker(root, filter, index);
+  const { digest } = await walk('', lstatSync(root, { throwIfNoEntry: false }));
+  index?.save();
+  return `sha256:${digest}`;
+}
+
+type Walk = (rel: string, dst: Stats | undefined) => Promise<{ digest: string; tree?: string }>;
+
+/** The walk of checksumTree: a directory's digest and tree signature. */
+function treeWalker(root: string, filter: ChecksumFilter, index: ContextIndex | undefined): Walk {
+  const exclude = excludeFilter(filter);
   const pre = filter.prefix ? `${filter.prefix.replace(/^\/+|\/+$/g, '')}/` : '';
   const now = Date.now();
-  const walk = async (rel: string): Promise<string> => {
+  // Tree signatures hold the exclude patterns they were taken under.
+  const treeSeed = index ? treeSeedOf(filter.excludePatterns) : '';
+  /** A directory's digest, and its tree signature (undefined when racy or without an index). */
+  const walk = async (rel: string, dst: Stats | undefined): Promise<{ digest: string; tree?: string }> => {
     const dir = rel ? `${root}/${rel}` : root;
     let names: string[];
     try {
@@ -65,12 +78,17 @@ export async function checksumTree(root: string, filter: ChecksumFilter = {}): P
     const signature = index ? createHash('sha256').update(sig).digest('hex') : '';
     let part = index?.dirPart(key, signature);
     if (part === undefined) part = await filesPart(entries, key);
-    index?.rememberDir(key, signature, part, racy);
     let text = `files ${part}\0`;
+    let treeText = index && dst && !racy && !isRacy(dst, now) ? `${treeSeed}\0${dst.mode}:${statKey(dst)}\0${sig}` : undefined;
     for (const e of entries) {
-      if (e.st.isDirectory()) text += `d ${e.name} ${(e.st.mode & 0o7777).toString(8)} ${await walk(e.r)}\0`;
+      if (!e.st.isDirectory()) continue;
+      const sub = await walk(e.r, e.st);
+      text += `d ${e.name} ${(e.st.mode & 0o7777).toString(8)} ${sub.digest}\0`;
+      treeText = treeText !== undefined && sub.tree ? `${treeText}d ${e.name} ${sub.tree}\0` : undefined;
     }
-    return createHash('sha256').update(text).digest('hex');
+    const tree = treeText !== undefined ? treeSeed + createHash('sha256').update(treeText).digest('hex') : undefined;
+    index?.rememberDir(key, signature, part, racy, tree);
+    return { digest: createHash('sha256').update(text).digest('hex'), tree };
   };
   /** The files and symlinks of one directory, hashed (or looked up in the index) concurrently. */
   const filesPart = async (entries: { name: string; r: string; abs: string; st: Stats }[], key: string): Promise<string> => {
@@ -88,9 +106,7 @@ export async function checksumTree(root: string, filter: ChecksumFilter = {}): P
     index?.dirFiles(key, files.map((e) => e.name));
     return createHash('sha256').update(sums.join('\0')).digest('hex');
   };
-  const digest = await walk('');
-  index?.save();
-  return `sha256:${digest}`;
+  return walk;
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {

@@ -39,7 +39,7 @@ export function createLocalSource(
       cacheKeyParts: () => (sum ??= checksum(dir, { excludePatterns: excludes, indexFile })),
       contentKey: (paths) => checksumSelected(dir, paths, excludes, checksum, indexFile),
       async load() {
-        return { kind: 'local', name, dir, excludePatterns: excludes };
+        return { kind: 'local', name, dir, excludePatterns: excludes, indexFile };
       },
     };
   };

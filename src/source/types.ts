@@ -2,7 +2,14 @@ import type { Platform } from '../oci/types.ts';
 import type { Store } from '../store/index.ts';
 
 /** What a source produces: a committed snapshot (null id = empty) or a local directory read in place. */
-export type SourceRef = { kind: 'snapshot'; id: string | null } | { kind: 'local'; name: string; dir: string; excludePatterns: string[] };
+export type SourceRef = { kind: 'snapshot'; id: string | null } | {
+      kind: 'local';
+      name: string;
+      dir: string;
+      excludePatterns: string[];
+      /** The directory's metadata index (context-index.ts), when the build keeps one. */
+      indexFile?: string;
+    };
 
 export interface SourceContext {
   store: Store;

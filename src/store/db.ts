@@ -72,6 +72,8 @@ function migrate(db: DatabaseSync): void {
   if (!cols.includes('fs_id')) db.exec('ALTER TABLE snapshots ADD COLUMN fs_id TEXT');
   // Bytes of the snapshot's own layer dir, measured once (snapshots never change).
   if (!cols.includes('size')) db.exec('ALTER TABLE snapshots ADD COLUMN size INTEGER');
+  // 1: the layer dir is a delta on its parent's, and both make one image layer (snapshots.ts).
+  if (!cols.includes('joins_parent')) db.exec('ALTER TABLE snapshots ADD COLUMN joins_parent INTEGER NOT NULL DEFAULT 0');
 }
 
 export function openDb(path: string): Db {

@@ -13,6 +13,26 @@ export interface SnapshotRecord {
   blob: { digest: Digest; size: number; mediaType: string; diffId: Digest } | null;
   /** The snapshot whose layer directory this one shares (merge re-parents layers), or null. */
   fsId: string | null;
+  /**
+   * The layer directory is a delta on the parent's (an incremental COPY): mounted as a layer
+   * of its own, but exported together with the parent as one image layer (layerGroups).
+   */
+  joinsParent: boolean;
+}
+
+/**
+ * The image layers of a chain (base first): each group is one image layer, the snapshots
+ * whose layer dirs make it (bottom first). A snapshot that joins its parent belongs to the
+ * parent's group; the group's top record carries the group's blob.
+ */
+export function layerGroups(chain: SnapshotRecord[]): SnapshotRecord[][] {
+  const groups: SnapshotRecord[][] = [];
+  for (const rec of chain) {
+    const last = groups[groups.length - 1];
+    if (rec.joinsParent && last) last.push(rec);
+    else groups.push([rec]);
+  }
+  return groups;
 }
 
 /** A snapshot being written: nothing refers to it until commit(). */
@@ -32,12 +52,14 @@ export interface SnapshotStore {
    * Returns the existing record instead when `chainId` is already committed (another
    * process got there first); the active one is then discarded.
    */
-  commit(active: ActiveSnapshot, opts: { parent: string | null; chainId?: string; blob?: SnapshotRecord['blob'] }): Promise<SnapshotRecord>;
+  commit(active: ActiveSnapshot, opts: { parent: string | null; chainId?: string; blob?: SnapshotRecord['blob']; joinsParent?: boolean }): Promise<SnapshotRecord>;
   discard(active: ActiveSnapshot): Promise<void>;
   get(id: string): SnapshotRecord | undefined;
   byChainId(chainId: string): SnapshotRecord | undefined;
   /** Layer directories from the top (this snapshot) down to the base. */
   layerDirs(id: string | null): string[];
+  /** The layer directories of the image layer `rec` tops (its group: see layerGroups), top first. */
+  groupDirs(rec: SnapshotRecord): string[];
   /** Records, base first, ending with `id`. */
   chain(id: string | null): SnapshotRecord[];
   setBlob(id: string, blob: NonNullable<SnapshotRecord['blob']>): void;
@@ -46,6 +68,8 @@ export interface SnapshotStore {
   /**
    * Records a snapshot that reuses `layer`'s directory (and blob) on top of `parent`:
    * how merge stacks existing layers without copying them. Idempotent per (parent, layer).
+   * A layer that joins its parent keeps doing so: relink it only onto a relink of its own
+   * parent (merge relinks whole chains, base first).
    */
   relink(layer: SnapshotRecord, parent: string | null): SnapshotRecord;
   /** The directory holding a snapshot's layer (its own or the one it shares). */
@@ -62,6 +86,7 @@ interface Row {
   blob_media_type: string | null;
   diff_id: string | null;
   fs_id: string | null;
+  joins_parent: number | null;
 }
 
 function toRecord(r: Row): SnapshotRecord {
@@ -73,6 +98,7 @@ function toRecord(r: Row): SnapshotRecord {
       ? { digest: r.blob_digest as Digest, size: r.blob_size ?? 0, mediaType: r.blob_media_type ?? '', diffId: r.diff_id as Digest }
       : null,
     fsId: r.fs_id,
+    joinsParent: !!r.joins_parent,
   };
 }
 
@@ -107,6 +133,16 @@ export function openSnapshotStore(db: Db, root: string): SnapshotStore {
         .reverse()
         .map((r) => join(dir(r.fsId ?? r.id), 'fs'));
     },
+    groupDirs(rec) {
+      const out = [join(dir(rec.fsId ?? rec.id), 'fs')];
+      for (let cur = rec; cur.joinsParent && cur.parent; ) {
+        const p = get(cur.parent);
+        if (!p) throw new Error(`snapshot ${cur.parent} is missing from the records`);
+        out.push(join(dir(p.fsId ?? p.id), 'fs'));
+        cur = p;
+      }
+      return out;
+    },
     async prepare() {
       const id = randomBytes(6).toString('hex');
       const base = join(root, `tmp-${process.pid}-${id}`);
@@ -129,8 +165,8 @@ export function openSnapshotStore(db: Db, root: string): SnapshotStore {
       const b = opts.blob;
       try {
         db.prepare(
-          'INSERT INTO snapshots (id, parent, chain_id, blob_digest, blob_size, blob_media_type, diff_id, created_at, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        ).run(active.id, opts.parent, opts.chainId ?? null, b?.digest ?? null, b?.size ?? null, b?.mediaType ?? null, b?.diffId ?? null, now, now);
+          'INSERT INTO snapshots (id, parent, chain_id, blob_digest, blob_size, blob_media_type, diff_id, joins_parent, created_at, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ).run(active.id, opts.parent, opts.chainId ?? null, b?.digest ?? null, b?.size ?? null, b?.mediaType ?? null, b?.diffId ?? null, opts.joinsParent && opts.parent ? 1 : 0, now, now);
       } catch (err) {
         // Lost a race on chain_id with another process: use theirs.
         const existing = opts.chainId ? this.byChainId(opts.chainId) : undefined;
@@ -155,8 +191,8 @@ export function openSnapshotStore(db: Db, root: string): SnapshotStore {
       const now = Date.now();
       const b = layer.blob;
       db.prepare(
-        'INSERT INTO snapshots (id, parent, chain_id, blob_digest, blob_size, blob_media_type, diff_id, fs_id, created_at, last_used) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(id, parent, b?.digest ?? null, b?.size ?? null, b?.mediaType ?? null, b?.diffId ?? null, fsId, now, now);
+        'INSERT INTO snapshots (id, parent, chain_id, blob_digest, blob_size, blob_media_type, diff_id, fs_id, joins_parent, created_at, last_used) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(id, parent, b?.digest ?? null, b?.size ?? null, b?.mediaType ?? null, b?.diffId ?? null, fsId, layer.joinsParent && parent ? 1 : 0, now, now);
       return get(id)!;
     },
     setSize(id, size) {

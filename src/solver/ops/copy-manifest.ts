@@ -1,35 +1,42 @@
 /**
  * The worker side of an incremental COPY (copy-reuse.ts plans it on the main thread): the
- * manifest a copy leaves beside its layer (`copy.json`: for each source entry, where it went
- * and its stat key), and, while copying onto a cloned previous layer, which files need nothing.
+ * manifest a copy leaves beside its layer, and, while copying onto the previous result, which
+ * files and directories need nothing.
+ *
+ * The manifest (`copy.jsonl`) has one line per source directory: a JSON head
+ * `[dirRel, destRel|null, treeSignature|null, fileCount]`, a tab, and the JSON object of the
+ * files and symlinks copied from that directory (`name → [statKey, destRel]`). A directory the
+ * next copy skips (unchanged tree signature) keeps its lines as they are, unparsed: editing one
+ * file of a big context costs a few lines, not the whole manifest.
  */
-import { lstatSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { isRacy, statKey } from '../../source/context-index.ts';
 
-/**
- * What an incremental copy remembers: for every source entry it copied, where it went and
- * (files and symlinks) the source's stat key when the copy read it. Stored beside the layer.
- */
-export interface CopyManifest {
-  v: 1;
+const MAGIC = 'kiln-copy-manifest 3';
+
+/** What one source directory's line records. */
+interface DirEntry {
+  /** Where the directory itself went, when the copy walked it. */
+  dest: string | null;
+  /** Its tree signature (context-index.ts) when the copy walked it, when known. */
+  tree: string | null;
   files: Record<string, [statKey: string, destRel: string]>;
-  dirs: Record<string, string>;
 }
 
 /**
  * An incremental copy (a COPY from a local context that ran before with the same action and
- * base): `upperDir` already holds the previous layer, cloned with hard links (clone-layer.ts);
- * a file whose source still has the recorded stat key is left as it is, everything else is
- * copied as usual (an existing target is always unlinked first, never written in place).
- * `manifestOut` receives the new manifest.
+ * base): its destination already shows the previous result (the mounted root over a delta, or
+ * the layer cloned with hard links: copy-reuse.ts); a file whose source still has the recorded
+ * stat key is left as it is, everything else is copied as usual (an existing target is always
+ * unlinked first, never written in place). `manifestOut` receives the new manifest.
  */
 export interface CopyReuse {
-  upperDir: string;
   /** The previous copy's manifest file; absent on a first copy (which only records one). */
   prevManifest?: string;
   manifestOut: string;
+  /** The context's tree signatures now (context-index.ts): a directory whose signature is the one the previous copy recorded is skipped whole. */
+  trees?: Record<string, string>;
 }
 
 /** What an incremental copy reports: destination paths (layer-relative) the source no longer has, and counts. */
@@ -39,8 +46,17 @@ export interface CopyResult {
   reused: number;
   /** Files and symlinks written. */
   copied: number;
-  /** Apparent size of the files and symlinks the copy leaves in the layer (reused ones included). */
-  bytes: number;
+  /** Apparent size of the files and symlinks the copy leaves in the layer (reused ones included); unknown when directories were skipped. */
+  bytes?: number;
+}
+
+/** A previous manifest line: its head parsed, its files parsed on demand. */
+interface PrevLine {
+  dest: string | null;
+  tree: string | null;
+  count: number;
+  raw: string;
+  files?: DirEntry['files'];
 }
 
 /** One incremental copy in progress (worker side). */
@@ -48,36 +64,67 @@ export interface ReuseState {
   bytes: number;
   reused: number;
   copied: number;
-  upperDir: string;
-  prev?: CopyManifest;
-  next: CopyManifest;
+  prev?: Map<string, PrevLine>;
+  next: Map<string, DirEntry>;
+  /** Source paths (files and directories) this copy walked. */
   visited: Set<string>;
+  trees: Record<string, string>;
+  /** Source directories left as the previous copy made them (unchanged tree signature). */
+  skipped: Set<string>;
   now: number;
+}
+
+const split = (rel: string): [dir: string, name: string] => {
+  const i = rel.lastIndexOf('/');
+  return i < 0 ? ['', rel] : [rel.slice(0, i), rel.slice(i + 1)];
+};
+const under = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
+
+async function readManifest(path: string): Promise<Map<string, PrevLine> | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  const lines = text?.split('\n');
+  if (!lines || lines[0] !== MAGIC) return undefined;
+  const out = new Map<string, PrevLine>();
+  for (const line of lines.slice(1)) {
+    const tab = line.indexOf('\t');
+    if (tab < 0) continue;
+    const [dir, dest, tree, count] = JSON.parse(line.slice(0, tab)) as [string, string | null, string | null, number];
+    out.set(dir, { dest, tree, count, raw: line });
+  }
+  return out;
+}
+
+function prevFiles(p: PrevLine): DirEntry['files'] {
+  return (p.files ??= JSON.parse(p.raw.slice(p.raw.indexOf('\t') + 1)) as DirEntry['files']);
 }
 
 /** The bookkeeping of one incremental copy: the previous manifest (if any) and the one being made. */
 export async function openCopyReuse(r: CopyReuse): Promise<ReuseState> {
-  let prev: CopyManifest | undefined;
-  if (r.prevManifest) {
-    const m = JSON.parse(await readFile(r.prevManifest, 'utf8')) as CopyManifest;
-    if (m.v === 1) prev = m;
-  }
-  return { upperDir: r.upperDir, prev, next: { v: 1, files: {}, dirs: {} }, visited: new Set(), now: Date.now(), reused: 0, copied: 0, bytes: 0 };
+  const prev = r.prevManifest ? await readManifest(r.prevManifest) : undefined;
+  return { prev, next: new Map(), visited: new Set(), trees: r.trees ?? {}, skipped: new Set(), now: Date.now(), reused: 0, copied: 0, bytes: 0 };
 }
+
+const entryOf = (r: ReuseState, dir: string): DirEntry => {
+  let e = r.next.get(dir);
+  if (!e) r.next.set(dir, (e = { dest: null, tree: null, files: {} }));
+  return e;
+};
 
 /**
  * Records a file or symlink the copy visits (`srcRel` → `destRel`) and says whether the
- * previous copy left this very file in the cloned layer (same source stat key, same place, same
- * type, size and time): then there is nothing to do for it.
+ * previous copy left this very file in place (same source stat key, same place): then there is
+ * nothing to do for it. The previous result is immutable and the manifest describes it, so the
+ * destination itself is not looked at. Hard-linked sources are always copied (their links are
+ * made by the copy).
  */
-export function reusable(r: ReuseState, srcRel: string, destRel: string, st: Stats, timestamp?: number): boolean {
+export function reusable(r: ReuseState, srcRel: string, destRel: string, st: Stats): boolean {
   r.visited.add(srcRel);
   const key = statKey(st);
-  if (!isRacy(st, r.now)) r.next.files[srcRel] = [key, destRel];
-  const p = st.nlink === 1 ? r.prev?.files[srcRel] : undefined;
-  const up = p && p[0] === key && p[1] === destRel ? lstatSync(join(r.upperDir, destRel), { throwIfNoEntry: false }) : undefined;
-  const mtime = timestamp !== undefined ? timestamp * 1000 : st.mtimeMs;
-  const same = !!up && up.isFile() === st.isFile() && up.isSymbolicLink() === st.isSymbolicLink() && up.size === st.size && Math.floor(up.mtimeMs) === Math.floor(mtime);
+  const [dir, name] = split(srcRel);
+  if (!isRacy(st, r.now)) entryOf(r, dir).files[name] = [key, destRel];
+  const line = st.nlink === 1 ? r.prev?.get(dir) : undefined;
+  const p = line ? prevFiles(line)[name] : undefined;
+  const same = !!p && p[0] === key && p[1] === destRel;
   if (same) r.reused++;
   else r.copied++;
   r.bytes += st.size;
@@ -87,14 +134,45 @@ export function reusable(r: ReuseState, srcRel: string, destRel: string, st: Sta
 /** Records a directory the copy visits. */
 export function recordDir(r: ReuseState, srcRel: string, destRel: string): void {
   r.visited.add(srcRel);
-  r.next.dirs[srcRel] = destRel;
+  const e = entryOf(r, srcRel);
+  e.dest = destRel;
+  e.tree = r.trees[srcRel] ?? null;
+}
+
+/**
+ * Whether directory `srcRel` is as the previous copy copied it (same tree signature, same
+ * place): then the copy skips it, and its lines carry over.
+ */
+export function unchangedDir(r: ReuseState, srcRel: string, destRel: string): boolean {
+  const tree = r.trees[srcRel];
+  const p = r.prev?.get(srcRel);
+  if (!tree || !p || p.tree !== tree || p.dest !== destRel) return false;
+  r.skipped.add(srcRel);
+  r.visited.add(srcRel);
+  return true;
+}
+
+/** Whether `dir` is (or is under) a skipped directory. */
+function inSkipped(skipped: Set<string>, dir: string): boolean {
+  if (skipped.has('')) return true;
+  for (let p = dir; p; p = split(p)[0]) if (skipped.has(p)) return true;
+  return false;
 }
 
 /** Writes the new manifest; what the previous copy had and this one did not visit is to be removed. */
 export async function finishCopyReuse(r: ReuseState, manifestOut: string): Promise<CopyResult> {
-  await writeFile(manifestOut, JSON.stringify(r.next));
+  const lines = [MAGIC];
   const removed: string[] = [];
-  for (const [srcRel, [, destRel]] of Object.entries(r.prev?.files ?? {})) if (!r.visited.has(srcRel)) removed.push(destRel);
-  for (const [srcRel, destRel] of Object.entries(r.prev?.dirs ?? {})) if (!r.visited.has(srcRel)) removed.push(destRel);
-  return { removed, reused: r.reused, copied: r.copied, bytes: r.bytes };
+  for (const [dir, p] of r.prev ?? []) {
+    if (!r.next.has(dir) && r.skipped.size && inSkipped(r.skipped, dir)) {
+      lines.push(p.raw); // as the previous copy left it
+      r.reused += p.count;
+      continue;
+    }
+    for (const [name, [, destRel]] of Object.entries(prevFiles(p))) if (!r.visited.has(under(dir, name))) removed.push(destRel);
+    if (p.dest !== null && !r.visited.has(dir)) removed.push(p.dest);
+  }
+  for (const [dir, e] of r.next) lines.push(`${JSON.stringify([dir, e.dest, e.tree, Object.keys(e.files).length])}\t${JSON.stringify(e.files)}`);
+  await writeFile(manifestOut, `${lines.join('\n')}\n`);
+  return { removed, reused: r.reused, copied: r.copied, bytes: r.skipped.size ? undefined : r.bytes };
 }

@@ -9,7 +9,7 @@ import type { Ids } from './chown.ts';
 import { extractArchive, isArchive } from './file-unpack.ts';
 import { applyModeSpec, parseModeSpec } from '../../util/file-mode.ts';
 import { createPatternMatcher, ignoreRules } from '../../util/patternmatcher.ts';
-import { finishCopyReuse, openCopyReuse, recordDir, reusable, type CopyResult, type CopyReuse, type ReuseState } from './copy-manifest.ts';
+import { finishCopyReuse, openCopyReuse, recordDir, reusable, unchangedDir, type CopyResult, type CopyReuse, type ReuseState } from './copy-manifest.ts';
 
 export interface CopyContext {
   /** Source paths (relative to srcRoot) that are not there, e.g. .dockerignore'd context files. */
@@ -204,8 +204,8 @@ async function applyMeta(target: string, st: Stats, a: FileCopy, ctx: CopyContex
 
 /** `fresh`: the target's directory was just made by this copy, so nothing is there yet. */
 async function copyEntry(src: string, target: string, a: FileCopy, ctx: CopyContext, st: Stats, fresh = false): Promise<void> {
-  // Checked in the layer itself first: cheaper than a lookup through the overlay.
-  if (ctx.reuse && !st.isDirectory() && reusable(ctx.reuse, relative(ctx.srcRoot, src), relative(ctx.destRoot, target), st, a.timestamp)) return;
+  // Incremental: a file the previous copy left as the source still is needs nothing.
+  if (ctx.reuse && !st.isDirectory() && reusable(ctx.reuse, relative(ctx.srcRoot, src), relative(ctx.destRoot, target), st)) return;
   const existing = fresh ? undefined : lstatSync(target, { throwIfNoEntry: false });
   if (st.isDirectory()) {
     if (existing && !existing.isDirectory()) await rm(target, { recursive: true, force: true });
@@ -269,6 +269,7 @@ function includeChecker(patterns: string[]): (rel: string, isDir: boolean) => 'a
  * below the dest, or overwrites there).
  */
 async function copyTree(src: string, target: string, a: FileCopy, ctx: CopyContext, st: Stats, base = src, top = false): Promise<boolean> {
+  if (ctx.reuse && unchangedDir(ctx.reuse, relative(ctx.srcRoot, src), relative(ctx.destRoot, target))) return true;
   const created = !(await lstat(target).catch(() => undefined));
   if (ctx.reuse) recordDir(ctx.reuse, relative(ctx.srcRoot, src), relative(ctx.destRoot, target));
   const walkOnly = !top && (ctx.walkOnly?.(relative(ctx.srcRoot, src)) ?? false);
@@ -293,6 +294,10 @@ async function copyTree(src: string, target: string, a: FileCopy, ctx: CopyConte
       continue;
     }
     if (cst.isDirectory()) {
+      if (ctx.reuse && unchangedDir(ctx.reuse, relative(ctx.srcRoot, child), relative(ctx.destRoot, join(target, name)))) {
+        copied = true;
+        continue;
+      }
       const existing = await lstat(join(target, name)).catch(() => undefined);
       if (existing && !existing.isDirectory() && !ctx.walkOnly?.(relative(ctx.srcRoot, child))) await rm(join(target, name), { recursive: true, force: true });
       copied = (await copyTree(child, join(target, name), a, ctx, cst, base)) || copied;

@@ -7,16 +7,17 @@ import { withNewSnapshot } from './new-snapshot.ts';
 import type { OpContext, OpResolver, Ref } from '../types.ts';
 import { copyFiles, type CopyFilesOptions } from './file-copy.ts';
 import type { CopyResult } from './copy-manifest.ts';
-import { manifestOf, planCopyReuse, rememberCopyReuse, removeFromLayer, type CopyReusePlan } from './copy-reuse.ts';
+import { anyInLayers, hasOpaqueDir, manifestOf, MAX_GROUP, planCopyReuse, rememberCopyReuse, removeFromLayer, type CopyReusePlan } from './copy-reuse.ts';
 import { cloneLayer } from '../../snapshot/clone-layer.ts';
 import { resolveOwner } from './chown.ts';
+import { treeSignatures } from '../../source/context-index.ts';
 import { resolveInRoot, cleanPath } from './safe-path.ts';
 import { hasWildcards, matchPattern } from '../../util/glob.ts';
 
 /** Runs one copy (file reads and writes, archive extraction): by default here, else on a worker thread. */
 export type CopyRunner = (a: FileCopy, o: CopyFilesOptions) => Promise<CopyResult | undefined | void>;
 /** Clones a layer directory with hard links (clone-layer.ts): here by default, else on a worker. */
-export type CloneRunner = (from: string, to: string) => Promise<boolean>;
+export type CloneRunner = (from: string | string[], to: string) => Promise<boolean>;
 
 /**
  * File ops (COPY, ADD, WORKDIR's mkdir, ...): the actions run on an overlay of the base
@@ -60,6 +61,14 @@ async function runFile(ctx: OpContext, body: FileOp, inputs: Ref[], copy: CopyRu
   const src = first.secondaryInput >= 0 ? inputs[first.secondaryInput] : undefined;
   const plan = await planCopyReuse(store, body.actions, base, src);
   if (plan && src?.kind === 'local') {
+    if (plan.prev && plan.prev.dirs.length < MAX_GROUP) {
+      try {
+        return [await runDeltaCopy(ctx, first, plan, base, src, copy)];
+      } catch (err) {
+        if (ctx.signal?.aborted || !(err instanceof NeedsFullLayer)) throw err;
+        // Not expressible as a delta: a clone of the previous layers below.
+      }
+    }
     try {
       return [await runIncrementalCopy(ctx, first, plan, base, src, copy, clone)];
     } catch (err) {
@@ -73,7 +82,50 @@ async function runFile(ctx: OpContext, body: FileOp, inputs: Ref[], copy: CopyRu
   return [out];
 }
 
-/** A COPY from a local context that starts from its previous result (copy-reuse.ts). */
+/** A delta copy cannot express this change (copy-reuse.ts): clone instead. */
+class NeedsFullLayer extends Error {}
+
+/** How an incremental copy reports what it did (to the step's log). */
+function logReuse(ctx: OpContext, r: CopyResult, removed: number, how: string): void {
+  ctx.log('stderr', `incremental copy (${how}): ${r.reused} files unchanged since the previous run of this step, ${r.copied} copied, ${removed} removed\n`);
+}
+
+/** A COPY from a local context as a delta on its previous result (copy-reuse.ts). */
+async function runDeltaCopy(ctx: OpContext, fa: FileAction, plan: CopyReusePlan, base: Ref | undefined, src: Extract<Ref, { kind: 'local' }>, copy: CopyRunner): Promise<Ref> {
+  const a = fa.action as FileCopy;
+  const prev = plan.prev!;
+  const baseDirs = base?.kind === 'snapshot' && base.id ? ctx.store.snapshots.layerDirs(base.id) : [];
+  const out = await withNewSnapshot(
+    ctx.store,
+    { kind: 'snapshot', id: prev.id },
+    async ({ root, upperDir }) => {
+      const owner = await resolveOwner(root, a.owner, (m) => ctx.log('stderr', `warning: ${m}\n`));
+      const r = await copy(a, {
+        srcRoot: src.dir,
+        destRoot: root,
+        owner,
+        defaultOwner: { uid: 0, gid: 0 },
+        excludePatterns: src.excludePatterns,
+        reuse: { prevManifest: prev.manifest, manifestOut: manifestOf(upperDir), trees: src.indexFile ? treeSignatures(src.indexFile, src.excludePatterns) : undefined },
+      });
+      if (!r) throw new NeedsFullLayer('no copy result');
+      // A whiteout would hide the base's entry too, where a full copy leaves it.
+      if (await anyInLayers(baseDirs, r.removed)) throw new NeedsFullLayer('a removed path is in the base');
+      await removeFromLayer(root, r.removed);
+      logReuse(ctx, r, r.removed.length, 'delta');
+    },
+    {
+      joinsParent: true,
+      afterUnmount: async (upperDir) => {
+        if (await hasOpaqueDir(upperDir)) throw new NeedsFullLayer('an entry became a directory');
+      },
+    },
+  );
+  if (out.kind === 'snapshot' && out.id) rememberCopyReuse(ctx.store, plan, out.id);
+  return out;
+}
+
+/** A COPY from a local context that starts from a hard-link clone of its previous result, or records its first run (copy-reuse.ts). */
 async function runIncrementalCopy(ctx: OpContext, fa: FileAction, plan: CopyReusePlan, base: Ref | undefined, src: Extract<Ref, { kind: 'local' }>, copy: CopyRunner, clone: CloneRunner): Promise<Ref> {
   const a = fa.action as FileCopy;
   let removed: string[] = [];
@@ -89,16 +141,16 @@ async function runIncrementalCopy(ctx: OpContext, fa: FileAction, plan: CopyReus
         owner,
         defaultOwner: { uid: 0, gid: 0 },
         excludePatterns: src.excludePatterns,
-        reuse: { upperDir, prevManifest: plan.prev?.manifest, manifestOut: manifestOf(upperDir) },
+        reuse: { prevManifest: plan.prev?.manifest, manifestOut: manifestOf(upperDir), trees: src.indexFile ? treeSignatures(src.indexFile, src.excludePatterns) : undefined },
       });
       removed = r?.removed ?? [];
       bytes = r ? r.bytes : undefined;
-      if (r && plan.prev) ctx.log('stderr', `incremental copy: ${r.reused} files unchanged since the previous run of this step, ${r.copied} copied, ${removed.length} removed\n`);
+      if (r && plan.prev) logReuse(ctx, r, removed.length, 'clone');
     },
     {
       beforeMount: plan.prev
         ? async (upperDir) => {
-            if (!(await clone(plan.prev!.layer, upperDir))) throw new KilnError('cannot clone the previous layer here', { kind: 'internal' });
+            if (!(await clone(plan.prev!.dirs, upperDir))) throw new KilnError('cannot clone the previous layer here', { kind: 'internal' });
           }
         : undefined,
       afterUnmount: (upperDir) => removeFromLayer(upperDir, removed),

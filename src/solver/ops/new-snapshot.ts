@@ -21,6 +21,8 @@ export interface LayerHooks {
   beforeMount?(upperDir: string): Promise<void>;
   /** Last changes after `fn` and the unmount, before the layer is committed. */
   afterUnmount?(upperDir: string): Promise<void>;
+  /** The new layer is a delta that exports together with `base`'s layer (SnapshotRecord.joinsParent). */
+  joinsParent?: boolean;
 }
 
 /**
@@ -44,7 +46,7 @@ export async function withNewSnapshot(store: Store, base: Ref | undefined, fn: (
     mounted = false;
     await unmountPath(root);
     await hooks.afterUnmount?.(active.fs);
-    const rec = await store.snapshots.commit(active, { parent: base?.kind === 'snapshot' ? base.id : null });
+    const rec = await store.snapshots.commit(active, { parent: base?.kind === 'snapshot' ? base.id : null, joinsParent: hooks.joinsParent });
     return { kind: 'snapshot', id: rec.id };
   } catch (err) {
     if (mounted) await unmountPath(root).catch(() => {});
