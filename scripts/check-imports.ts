@@ -26,6 +26,10 @@ const ALLOWED: Record<string, string[] | '*'> = {
   util: [],
 };
 
+/** The built-in Dockerfile frontend is a plugin like any other: it may import only the frontend API. */
+const PLUGIN_DIRS = ['frontend/dockerfile/'];
+const PLUGIN_API = 'frontend/api.ts';
+
 /** Files that the rule treats specially: the solver core must not name concrete ops. */
 const SOLVER_CORE_NO_OPS = ['solver/solve.ts', 'solver/types.ts'];
 
@@ -52,6 +56,10 @@ for (const file of files(src)) {
     const to = target.split('/')[0]!;
     if (target.startsWith('..')) {
       problems.push(`${rel}: imports ${m[1]} from outside src/`);
+      continue;
+    }
+    if (PLUGIN_DIRS.some((d) => rel.startsWith(d)) && target !== PLUGIN_API && !PLUGIN_DIRS.some((d) => target.startsWith(d))) {
+      problems.push(`${rel}: the Dockerfile frontend may import only ${PLUGIN_API} of kiln (${target})`);
       continue;
     }
     if (to === folder) {

@@ -1,8 +1,9 @@
 /**
  * The frontend contract (version 1). A frontend turns build files into LLB: it reads its
  * named inputs, may resolve image configs, and returns a definition plus the image config to
- * attach. The built-in `dockerfile.v0` is written against exactly this module; so can anyone.
- * This file imports nothing but the LLB builder and plain helpers.
+ * attach. The built-in `dockerfile.v0` is written against exactly this module and imports
+ * nothing else of kiln (scripts/check-imports.ts enforces it); so can anyone. This file
+ * imports nothing but the LLB builder and plain helpers, which it re-exports.
  */
 import * as llb from '../llb/index.ts';
 import type { Definition, Platform } from '../llb/types.ts';
@@ -121,3 +122,14 @@ export function defineFrontend(f: Frontend): Frontend {
 
 export type { Definition, Platform };
 export { llb };
+/** Every LLB type (State, RunMount, FileChain, Platform, ...). */
+export type * from '../llb/index.ts';
+export { DEFAULT_PATH } from '../llb/index.ts';
+/** The error a frontend throws for bad input: `kind`, a `location` (file:line) and a `hint` reach the user as kiln shows its own. */
+export { KilnError } from '../util/errors.ts';
+/** .dockerignore-style patterns: `readIgnoreFile(text)` → patterns, `createPatternMatcher(patterns).matches(path)`. */
+export { createPatternMatcher, readIgnoreFile, type PatternMatcher } from '../util/patternmatcher.ts';
+/** Git URLs as docker build reads them (`https://...git#ref:subdir`, `git@host:repo`). */
+export { parseGitUrl, type GitUrl } from '../util/git-url.ts';
+/** chmod-style symbolic modes (`u+x,go-w`) for COPY --chmod. */
+export { parseModeSpec, type ModeSpec } from '../util/file-mode.ts';

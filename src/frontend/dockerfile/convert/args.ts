@@ -1,4 +1,4 @@
-import type { Platform } from '../../../llb/types.ts';
+import type { Platform } from '../../api.ts';
 import type { ArgCommand } from '../instructions/index.ts';
 import { formatPlatform } from './image.ts';
 import type { Lexer } from './lexer.ts';

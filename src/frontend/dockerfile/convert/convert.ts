@@ -1,4 +1,4 @@
-import { KilnError } from '../../../util/errors.ts';
+import { KilnError } from '../../api.ts';
 import { parseShmSize, parseUlimits } from './run-limits.ts';
 import type { FrontendContext, FrontendResult } from '../../api.ts';
 import { parse, parseDirectiveValue } from '../parser/index.ts';
@@ -13,9 +13,8 @@ import { prefixCommand } from './dispatch-opt.ts';
 import { dispatch } from './dispatch.ts';
 import { inheritWorkdir } from './dispatch-workdir.ts';
 import { cloneImage } from './image.ts';
-import { DEFAULT_PATH } from '../../../llb/index.ts';
-import { createPatternMatcher, readIgnoreFile } from '../../../util/patternmatcher.ts';
-
+import { DEFAULT_PATH } from '../../api.ts';
+import { createPatternMatcher, readIgnoreFile } from '../../api.ts';
 /** Converts a Dockerfile into LLB plus the image config of the target stage. */
 export async function convertDockerfile(text: string, ctx: FrontendContext, file = 'Dockerfile'): Promise<FrontendResult> {
   if (!text.trim()) throw new KilnError('the Dockerfile cannot be empty', { kind: 'input' });
@@ -85,6 +84,7 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
     lint,
     buildArgValues: opts.buildArgs,
     proxyEnv: Object.keys(proxyEnv).length ? proxyEnv : undefined,
+    labs: /-labs$/.test(opts.buildArgs.BUILDKIT_SYNTAX ?? parseDirectiveValue('syntax', text)?.ref ?? ''),
   };
   dopt.extraHosts = parseExtraHosts(opts.raw['add-hosts'] ?? '');
   dopt.ulimits = parseUlimits(opts.raw.ulimit ?? '');

@@ -1,4 +1,4 @@
-import { KilnError } from '../../../util/errors.ts';
+import { KilnError } from '../../api.ts';
 import type {
   ArgCommand, CmdCommand, EntrypointCommand, EnvCommand, ExposeCommand, HealthcheckCommand, LabelCommand,
   MaintainerCommand, OnbuildCommand, ShellCommand, StopsignalCommand, UserCommand, VolumeCommand,

@@ -1,16 +1,15 @@
-import { KilnError } from '../../../util/errors.ts';
-import type { ChownOpt } from '../../../llb/types.ts';
+import { KilnError } from '../../api.ts';
+import type { ChownOpt } from '../../api.ts';
 import type { AddCommand, CopyCommand } from '../instructions/index.ts';
-import type { State, FileChain } from '../../../llb/index.ts';
+import type { State, FileChain } from '../../api.ts';
 import type { DispatchState } from './dispatch-state.ts';
 import { envOf, locationOf, prefixCommand, processCmdEnv, uppercaseCmd, type DispatchOpt } from './dispatch-opt.ts';
 import { commitToHistory } from './image.ts';
 import { findStage } from './stages.ts';
 import { suggest } from '../instructions/suggest.ts';
-import { parseGitUrl } from '../../../util/git-url.ts';
+import { parseGitUrl } from '../../api.ts';
 import { namedContext } from './named-context.ts';
-import { parseModeSpec } from '../../../util/file-mode.ts';
-
+import { parseModeSpec } from '../../api.ts';
 /** COPY and ADD: file copies from the context, a stage or an image; the result is a layer. */
 export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt: DispatchOpt): void {
   const llb = opt.ctx.llb;

@@ -1,11 +1,10 @@
 import type { FrontendContext } from '../../api.ts';
-import type { State } from '../../../llb/index.ts';
-import type { Ulimit } from '../../../llb/types.ts';
+import type { State } from '../../api.ts';
+import type { Ulimit } from '../../api.ts';
 import type { DispatchState } from './dispatch-state.ts';
 import type { Lexer } from './lexer.ts';
 import type { Linter } from '../lint/index.ts';
-import type { PatternMatcher } from '../../../util/patternmatcher.ts';
-
+import type { PatternMatcher } from '../../api.ts';
 /** What every dispatch function may use besides the stage it updates. */
 export interface DispatchOpt {
   ctx: FrontendContext;
@@ -27,6 +26,8 @@ export interface DispatchOpt {
   ulimits?: Ulimit[];
   /** `--shm-size` in bytes for every RUN (0: the default 64 MiB). */
   shmSize?: number;
+  /** The file asks for the labs channel (`# syntax=docker/dockerfile:1-labs`): labs-only features are expected. */
+  labs?: boolean;
 }
 
 /** The stage's current environment, as variables for expansion. */

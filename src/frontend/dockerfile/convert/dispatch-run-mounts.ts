@@ -1,5 +1,5 @@
-import { KilnError } from '../../../util/errors.ts';
-import type { RunMount, State } from '../../../llb/index.ts';
+import { KilnError } from '../../api.ts';
+import type { RunMount, State } from '../../api.ts';
 import { expandMounts, type RunCommand } from '../instructions/index.ts';
 import type { DispatchState } from './dispatch-state.ts';
 import { envOf, type DispatchOpt } from './dispatch-opt.ts';

@@ -1,9 +1,10 @@
-import { KilnError } from '../../../util/errors.ts';
-import type { NetMode } from '../../../llb/types.ts';
+import { KilnError } from '../../api.ts';
+import type { NetMode } from '../../api.ts';
 import type { RunCommand } from '../instructions/index.ts';
 import type { DispatchState } from './dispatch-state.ts';
 import { envOf, locationOf, prefixCommand, processCmdEnv, uppercaseCmd, type DispatchOpt } from './dispatch-opt.ts';
 import { withShell } from './dispatch-config.ts';
+import { parseDevice } from '../instructions/index.ts';
 import { commitToHistory } from './image.ts';
 import { runCommandString } from './args.ts';
 import { chompHeredocContent } from '../instructions/index.ts';
@@ -38,6 +39,7 @@ export function dispatchRun(d: DispatchState, c: RunCommand, opt: DispatchOpt): 
     }
   }
   if (c.prependShell) args = withShell(d, args);
+  checkDevices(c, opt);
   const runMounts = dispatchRunMounts(d, c, opt);
   let network: NetMode | undefined;
   if (c.network === 'none') network = 'none';
@@ -76,4 +78,27 @@ function summarizeHeredoc(doc: string): string {
   const lines = doc.trim().split('\n');
   const first = lines[0] ?? '';
   return lines.length > 1 ? `${first}...` : first;
+}
+
+/**
+ * RUN --device (CDI devices) is the one labs-only feature of current BuildKit: its mainline
+ * frontend refuses the flag, so a file that uses it without `# syntax=docker/dockerfile:1-labs`
+ * gets a warning (kiln runs its one frontend for every docker/dockerfile tag, offline). kiln
+ * has no CDI devices: a required one fails the build, an optional one is left out (BuildKit
+ * does the same for a device its host lacks).
+ */
+function checkDevices(c: RunCommand, opt: DispatchOpt): void {
+  if (c.devices.length === 0) return;
+  const location = { file: opt.file, startLine: c.location.startLine, endLine: c.location.endLine };
+  if (!opt.labs) {
+    opt.ctx.warn({
+      message: 'RUN --device is a labs feature: BuildKit without the labs channel refuses it (add # syntax=docker/dockerfile:1-labs as the first line)',
+      location,
+      rule: 'LabsFeature',
+    });
+  }
+  for (const d of c.devices.map(parseDevice)) {
+    if (d.required) throw new KilnError(`device "${d.name}" is required, and kiln has no CDI devices`, { kind: 'input', location });
+    opt.ctx.warn({ message: `device "${d.name}" is not available (kiln has no CDI devices): the step runs without it`, location });
+  }
 }

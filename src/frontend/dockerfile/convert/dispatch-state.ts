@@ -1,6 +1,6 @@
 import type { ImageConfigFile } from '../../api.ts';
-import type { State } from '../../../llb/index.ts';
-import type { Platform } from '../../../llb/types.ts';
+import type { State } from '../../api.ts';
+import type { Platform } from '../../api.ts';
 import type { Stage, ArgKeyValue } from '../instructions/index.ts';
 
 /** One stage while it is converted. Mutable by design: dispatch functions update it in order. */

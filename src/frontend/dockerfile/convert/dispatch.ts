@@ -1,4 +1,4 @@
-import { KilnError } from '../../../util/errors.ts';
+import { KilnError } from '../../api.ts';
 import { expandCommand, type Command } from '../instructions/index.ts';
 import type { DispatchState } from './dispatch-state.ts';
 import { envOf, type DispatchOpt } from './dispatch-opt.ts';

@@ -1,7 +1,6 @@
 import type { ImageConfigFile } from '../../api.ts';
-import type { Platform } from '../../../llb/types.ts';
-import { DEFAULT_PATH } from '../../../llb/index.ts';
-
+import type { Platform } from '../../api.ts';
+import { DEFAULT_PATH } from '../../api.ts';
 /** The history comment BuildKit's Dockerfile frontend writes. */
 export const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
 

@@ -1,8 +1,7 @@
 import type { FrontendContext } from '../../api.ts';
-import type { State } from '../../../llb/index.ts';
-import type { Platform } from '../../../llb/types.ts';
-import { parseGitUrl } from '../../../util/git-url.ts';
-
+import type { State } from '../../api.ts';
+import type { Platform } from '../../api.ts';
+import { parseGitUrl } from '../../api.ts';
 /**
  * Named contexts (`--build-context NAME=DIR|docker-image://REF`, buildctl `--opt context:NAME=...`):
  * a FROM, COPY --from or RUN --mount from= naming one reads it instead of a stage or an image.

@@ -4,7 +4,7 @@
  * and, for a target, the build args its stages declare (value, doc comment), the secrets and
  * SSH agents its RUN steps mount.
  */
-import { KilnError } from '../../../util/errors.ts';
+import { KilnError } from '../../api.ts';
 import type { FrontendContext, OutlineResult, TargetsResult } from '../../api.ts';
 import { parse } from '../parser/index.ts';
 import { createLinter } from '../lint/index.ts';

@@ -3,9 +3,8 @@
  * BuildKit's dockerui does: ulimit is a CSV of NAME=SOFT[:HARD] (docker/go-units rules, -1 for
  * unlimited), shm-size a byte count.
  */
-import { KilnError } from '../../../util/errors.ts';
-import type { Ulimit } from '../../../llb/types.ts';
-
+import { KilnError } from '../../api.ts';
+import type { Ulimit } from '../../api.ts';
 const NAMES = ['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'];
 
 const usage = (message: string) => new KilnError(message, { kind: 'usage', hint: 'e.g. --ulimit nofile=1024:2048 (NAME=SOFT[:HARD], -1 for unlimited)' });

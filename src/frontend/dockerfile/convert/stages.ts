@@ -1,5 +1,5 @@
-import { KilnError } from '../../../util/errors.ts';
-import type { Platform } from '../../../llb/types.ts';
+import { KilnError } from '../../api.ts';
+import type { Platform } from '../../api.ts';
 import type { FrontendContext } from '../../api.ts';
 import type { Stage, Command } from '../instructions/index.ts';
 import type { DispatchState } from './dispatch-state.ts';

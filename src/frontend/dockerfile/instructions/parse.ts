@@ -6,7 +6,7 @@
 
 import type { Node } from '../parser/node.ts';
 import type { ArgCommand, Command, FromCommand, OnbuildCommand, Stage } from './types.ts';
-import { KilnError } from '../../../util/errors.ts';
+import { KilnError } from '../../api.ts';
 import { withSuggestion } from './suggest.ts';
 import { errAtLeastOneArgument, newRequest, docComment, base, type ParseRequest } from './request.ts';
 import { parseAdd, parseCopy } from './parse-copy.ts';

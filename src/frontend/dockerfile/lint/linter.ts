@@ -1,4 +1,4 @@
-import { KilnError } from '../../../util/errors.ts';
+import { KilnError } from '../../api.ts';
 import type { FrontendWarning } from '../../api.ts';
 import { RULES, type RuleName } from './rules.ts';
 

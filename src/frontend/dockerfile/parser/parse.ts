@@ -3,7 +3,7 @@
  * tree, line numbers, comments, warnings, heredocs and error messages). Pure and synchronous;
  * safe to call concurrently.
  */
-import { KilnError } from '../../../util/errors.ts';
+import { KilnError } from '../../api.ts';
 import { trimLeftSpace } from '../shell/go-unicode.ts';
 import { createDirectiveParser } from './directives.ts';
 import { heredocsFromLine } from './heredoc.ts';

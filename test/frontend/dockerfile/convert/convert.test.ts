@@ -106,4 +106,21 @@ describe('convertDockerfile', () => {
     const names = Object.values(r.definition.metadata).map((m) => m.description?.['llb.customname']);
     expect(names).toContain('[stage-1 1/2] ONBUILD RUN echo triggered');
   });
+
+  test('RUN --device: a labs feature (warned without the labs syntax); kiln has no CDI devices', async () => {
+    const plain = context();
+    await convertDockerfile('FROM busybox\nRUN --device=vendor.com/gpu=0 true\n', plain);
+    expect(plain.warnings.some((w) => w.startsWith('RUN --device is a labs feature'))).toBe(true);
+    expect(plain.warnings).toContain('device "vendor.com/gpu=0" is not available (kiln has no CDI devices): the step runs without it');
+    const labs = context();
+    await convertDockerfile('# syntax=docker/dockerfile:1-labs\nFROM busybox\nRUN --device=vendor.com/gpu=0 true\n', labs);
+    expect(labs.warnings.some((w) => w.includes('labs feature'))).toBe(false);
+    const byArg = context({ BUILDKIT_SYNTAX: 'docker/dockerfile:1.10-labs' });
+    await convertDockerfile('FROM busybox\nRUN --device=x true\n', byArg);
+    expect(byArg.warnings.some((w) => w.includes('labs feature'))).toBe(false);
+    const err = await convertDockerfile('# syntax=docker/dockerfile:1-labs\nFROM busybox\nRUN --device=name=x,required true\n', context()).catch((e) => e);
+    expect(err).toBeInstanceOf(KilnError);
+    expect(err.message).toBe('device "x" is required, and kiln has no CDI devices');
+    expect(err.location).toEqual({ file: 'Dockerfile', startLine: 3, endLine: 3 });
+  });
 });
