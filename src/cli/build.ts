@@ -23,7 +23,8 @@ import type { BuildRequest } from './request.ts';
 import type { Store } from '../store/index.ts';
 import { otherProcesses, prune, type GcPolicy } from '../store/gc.ts';
 import { diskOf } from './config.ts';
-import { createFrontendContext } from './frontend-context.ts';
+import { createFrontendContext, type FrontendSolve } from './frontend-context.ts';
+import { solvedTree } from './file-tree.ts';
 import { imageOfRef, openRootfsView } from './result-image.ts';
 import { exporterFor } from './exporters.ts';
 import { checkOutputKeys, imageOptions, imageOptionsKey, type ImageOptions } from './image-options.ts';
@@ -58,10 +59,13 @@ export async function loadFrontend(req: BuildRequest): Promise<LoadedFrontend> {
 }
 
 /** Runs the request's frontend: the LLB definition and image config, nothing solved. */
-export async function runFrontend(req: BuildRequest, resolver: ImageResolver, progress: ProgressSink): Promise<FrontendResult> {
+export async function runFrontend(req: BuildRequest, resolver: ImageResolver, progress: ProgressSink, solveFor?: FrontendSolve): Promise<FrontendResult> {
   const loaded = await loadFrontend(req);
-  const ctx = createFrontendContext(req, resolver, (w) =>
-    progress.emit({ type: 'warning', message: w.location && !w.rule ? `${w.message} (${w.location.file}:${w.location.startLine})` : w.message, time: Date.now() }),
+  const ctx = createFrontendContext(
+    req,
+    resolver,
+    (w) => progress.emit({ type: 'warning', message: w.location && !w.rule ? `${w.message} (${w.location.file}:${w.location.startLine})` : w.message, time: Date.now() }),
+    { solve: solveFor, progress: (message) => progress.emit({ type: 'info', message: `${loaded.label}: ${message}`, time: Date.now() }) },
   );
   return runFrontendSafely(loaded, ctx);
 }
@@ -120,8 +124,6 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       req.opts[`context:${l.name}`] = `docker-image://oci-layout.invalid/${l.name.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}@${desc.digest}`;
     }
     const resolver = createImageResolver(registry, { local: (ref, platform) => resolveLocalImage(store, ref, platform), pull: req.pull });
-    const result = await runFrontend(req, resolver, progress);
-    checkEntitlements(result.definition, req.allow);
     const ops: OpResolvers = {
       source: createSourceOp({
         'docker-image': createImageSource(resolver, hostPlatform()),
@@ -140,7 +142,18 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
         throw new KilnError('diff ops are not supported yet', { kind: 'input' });
       },
     };
-    const solved = await solve(result.definition, { store, ops, progress, signal, noCache: req.noCache });
+    // Steps the frontend solves (ctx.solve) run once: the final solve takes their results.
+    const ranBefore = new Set<string>();
+    const solveForFrontend: FrontendSolve = async (definition) => {
+      checkEntitlements(definition, req.allow);
+      const s = await solve(definition, { store, ops, progress, signal, noCache: req.noCache, ranBefore });
+      for (const d of s.ran) ranBefore.add(d);
+      return solvedTree(store, s.ref);
+    };
+    const result = await runFrontend(req, resolver, progress, solveForFrontend);
+    checkEntitlements(result.definition, req.allow);
+    const final = await solve(result.definition, { store, ops, progress, signal, noCache: req.noCache, ranBefore });
+    const solved = { ...final, ran: [...new Set([...ranBefore, ...final.ran])], cached: final.cached.filter((d) => !ranBefore.has(d)) };
     const now = new Date();
     const images = new Map<string, Promise<ExportImage>>();
     /** The image with these options: made once per distinct options in this build. */
@@ -148,7 +161,9 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       const key = imageOptionsKey(o);
       let p = images.get(key);
       if (!p) {
-        p = imageOfRef(store, solved.ref, result.config, now, (dir, dest, lo) => pool.run('createLayerBlob', dir, dest, lo), o).then(async (img) => {
+        // The frontend's annotations, under the output's own.
+        const lo = result.annotations ? { ...o, annotations: { ...result.annotations, ...o.annotations } } : o;
+        p = imageOfRef(store, solved.ref, result.config, now, (dir, dest, opts) => pool.run('createLayerBlob', dir, dest, opts), lo).then(async (img) => {
           if (!req.provenance) return img;
           const input = provenanceInput(req, result.definition, await readBuildFile(req), req.provenance.mode, startedOn, req.provenance.builderId);
           const cfg = img.config as unknown as { os?: string; architecture?: string; variant?: string };

@@ -1,19 +1,21 @@
-import { readFile, stat } from 'node:fs/promises';
 import * as llb from '../llb/index.ts';
-import type { FrontendContext, FrontendWarning, ImageConfigFile } from '../frontend/api.ts';
+import type { Definition, FileTree, FrontendContext, FrontendWarning, ImageConfigFile } from '../frontend/api.ts';
+import { fileTreeAt } from './file-tree.ts';
 import type { ImageResolver } from '../source/image-resolver.ts';
-import { resolveInRoot } from '../solver/ops/safe-path.ts';
 import { KilnError } from '../util/errors.ts';
 import { formatReference } from '../oci/reference.ts';
 import type { BuildRequest } from './request.ts';
 import { hostPlatform } from '../oci/platform.ts';
 
+/** How a build solves a frontend's definitions (ctx.solve); absent where nothing is built (--call, check). */
+export type FrontendSolve = (definition: Definition) => Promise<FileTree>;
+
 /** The FrontendContext of one build: inputs are the request's local dirs, read inside their roots. */
-export function createFrontendContext(req: BuildRequest, resolver: ImageResolver, warn: (w: FrontendWarning) => void): FrontendContext {
-  const dirOf = (input: string) => {
+export function createFrontendContext(req: BuildRequest, resolver: ImageResolver, warn: (w: FrontendWarning) => void, hooks: { solve?: FrontendSolve; progress?: (message: string) => void } = {}): FrontendContext {
+  const treeOf = (input: string) => {
     const d = req.locals[input];
     if (!d) throw new KilnError(`no local input named "${input}"`, { kind: 'usage' });
-    return d;
+    return fileTreeAt(d, d);
   };
   return {
     opts: {
@@ -28,20 +30,9 @@ export function createFrontendContext(req: BuildRequest, resolver: ImageResolver
     },
     inputs: {
       names: () => Object.keys(req.locals),
-      async readFile(input, path) {
-        const p = await resolveInRoot(dirOf(input), path);
-        try {
-          return await readFile(p);
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') throw new KilnError(`failed to read ${path}: no such file in ${dirOf(input)}`, { kind: 'usage' });
-          throw err;
-        }
-      },
-      async stat(input, path) {
-        const st = await stat(await resolveInRoot(dirOf(input), path)).catch(() => undefined);
-        return st ? { isDirectory: st.isDirectory(), size: st.size } : undefined;
-      },
+      readFile: (input, path) => treeOf(input).readFile(path),
+      readDir: (input, path) => treeOf(input).readDir(path),
+      stat: (input, path) => treeOf(input).stat(path),
     },
     llb,
     async resolveImageConfig(ref, platform) {
@@ -49,6 +40,11 @@ export function createFrontendContext(req: BuildRequest, resolver: ImageResolver
       const pinned = `${formatReference({ ...r.ref, digest: undefined })}@${r.manifestDigest}`;
       return { ref: pinned, digest: r.manifestDigest, config: r.config as unknown as ImageConfigFile };
     },
+    async solve(definition) {
+      if (!hooks.solve) throw new KilnError('ctx.solve is not available here (this request builds nothing)', { kind: 'usage' });
+      return hooks.solve(definition);
+    },
     warn,
+    progress: (message) => hooks.progress?.(message),
   };
 }

@@ -65,23 +65,37 @@ export interface ImageConfig {
   history?: { created_by?: string; comment?: string; empty_layer?: boolean }[];
 }
 
+export interface FileInfo { name: string; isDirectory: boolean; isSymbolicLink: boolean; size: number; mode: number }
+
+/** A solved result's files (paths never lead outside it). */
+export interface FileTree {
+  readFile(path: string): Promise<Uint8Array>;
+  readDir(path: string): Promise<FileInfo[]>;
+  stat(path: string): Promise<FileInfo | undefined>;
+}
+
 export interface FrontendContext {
   opts: FrontendOptions;
   inputs: {
     names(): string[];
     readFile(input: string, path: string): Promise<Uint8Array>;
-    stat(input: string, path: string): Promise<{ isDirectory: boolean; size: number } | undefined>;
+    readDir(input: string, path: string): Promise<FileInfo[]>;
+    stat(input: string, path: string): Promise<FileInfo | undefined>;
   };
   llb: Llb;
   /** The image's reference pinned to its digest, and its config. */
   resolveImageConfig(ref: string, platform: Platform): Promise<{ ref: string; digest: string; config: ImageConfig }>;
+  /** Builds a definition now (state.marshal()) and gives its files. */
+  solve(definition: unknown): Promise<FileTree>;
   warn(w: { message: string; rule?: string }): void;
+  /** A line in the build's progress. */
+  progress(message: string): void;
 }
 
 export interface Frontend {
   name: string;
   apiVersion?: 1;
-  build(ctx: FrontendContext): Promise<{ definition: unknown; config: ImageConfig }>;
+  build(ctx: FrontendContext): Promise<{ definition: unknown; config: ImageConfig; annotations?: Record<string, string> }>;
 }
 `;
 

@@ -49,6 +49,7 @@ const ResultSchema = v.object({
     config: v.record(v.string(), v.any()),
     rootfs: v.object({ type: v.literal('layers'), diff_ids: v.array(v.string()) }),
   }),
+  annotations: v.optional(v.record(v.string(), v.string())),
 });
 
 function issueText(issues: readonly v.BaseIssue<unknown>[]): string {
@@ -125,19 +126,52 @@ export async function resolveFrontend(req: BuildRequest, buildFile?: string): Pr
 export async function runFrontendSafely(loaded: LoadedFrontend, ctx: FrontendContext): Promise<FrontendResult> {
   if (loaded.builtIn) return loaded.frontend.build(ctx);
   const timeoutMs = Number(process.env.KILN_FRONTEND_TIMEOUT ?? '') * 1000 || DEFAULT_TIMEOUT_MS;
+  // The limit counts the frontend's own time: it stops while kiln solves for it (ctx.solve).
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let left = timeoutMs;
+  let since = Date.now();
+  let solving = 0;
+  let expire: (err: Error) => void = () => {};
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new KilnError(`frontend ${loaded.label} did not answer within ${timeoutMs / 1000} s`, { kind: 'input', hint: 'a frontend must resolve build(ctx) with its result (KILN_FRONTEND_TIMEOUT sets the limit in seconds)' })),
-      timeoutMs,
-    );
+    expire = reject;
   });
+  const arm = () => {
+    since = Date.now();
+    timer = setTimeout(
+      () => expire(new KilnError(`frontend ${loaded.label} did not answer within ${timeoutMs / 1000} s`, { kind: 'input', hint: 'a frontend must resolve build(ctx) with its result (KILN_FRONTEND_TIMEOUT sets the limit in seconds; time kiln spends in ctx.solve does not count)' })),
+      left,
+    );
+  };
+  arm();
+  /** Errors of the steps kiln solved for the frontend: shown as kiln shows a failed step. */
+  const fromSolve = new WeakSet<object>();
+  const guarded: FrontendContext = {
+    ...ctx,
+    async solve(definition) {
+      const parsed = v.safeParse(DefinitionSchema, definition);
+      if (!parsed.success) throw new KilnError(`frontend ${loaded.label} passed ctx.solve an invalid definition: ${issueText(parsed.issues)}`, { kind: 'input', hint: 'pass state.marshal() (see src/frontend/api.ts)' });
+      if (solving++ === 0) {
+        clearTimeout(timer);
+        left -= Date.now() - since;
+      }
+      try {
+        return await ctx.solve(definition);
+      } catch (err) {
+        fromSolve.add(err as object);
+        throw err;
+      } finally {
+        if (--solving === 0) arm();
+      }
+    },
+  };
   let result: unknown;
   try {
-    result = await Promise.race([Promise.resolve().then(() => loaded.frontend.build(ctx)), timeout]);
+    result = await Promise.race([Promise.resolve().then(() => loaded.frontend.build(guarded)), timeout]);
   } catch (err) {
     if (err instanceof KilnError && err.message.startsWith(`frontend ${loaded.label} did not answer`)) throw err;
     if (err instanceof KilnError && err.location) throw err; // a located build-file error: shown as it is
+    if (err instanceof KilnError && err.message.startsWith(`frontend ${loaded.label} passed ctx.solve`)) throw err;
+    if (err instanceof KilnError && fromSolve.has(err)) throw err;
     const e = err as Error;
     throw new KilnError(`frontend ${loaded.label} failed: ${e?.message ?? String(err)}`, {
       kind: 'input',

@@ -5,8 +5,9 @@
  *   kiln → frontend   {"kiln":"frontend","protocol":1,"type":"build","opts":{...},"inputs":["context","dockerfile"]}
  *   frontend → kiln   {"id":1,"method":"readFile","params":{"input":"dockerfile","path":"build.yaml"}}
  *   kiln → frontend   {"id":1,"result":{"data":"<base64>"}}        (or {"id":1,"error":"message"})
- *   ...               methods: readFile, stat, resolveImageConfig, warn
- *   frontend → kiln   {"type":"result","definition":{...},"config":{...}}   (or {"type":"error","message":"..."})
+ *   ...               methods: readFile, readDir, stat, resolveImageConfig, solve, ref.readFile,
+ *                     ref.readDir, ref.stat, warn, progress
+ *   frontend → kiln   {"type":"result","definition":{...},"config":{...},"annotations":{...}}   (or {"type":"error","message":"..."})
  *
  * The definition is either kiln's own (ops with digests) or a plain one that names inputs
  * by op index: {"ops":[{"op":{...},"inputs":[{"op":0,"index":0}]}],"output":{"op":1,"index":0}}
@@ -17,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { opDigest } from '../llb/encode.ts';
 import type { Definition, Op } from '../llb/types.ts';
-import type { Frontend, FrontendContext, FrontendResult } from '../frontend/api.ts';
+import type { FileTree, Frontend, FrontendContext, FrontendResult } from '../frontend/api.ts';
 import type { Digest } from '../util/digest.ts';
 
 export const FRONTEND_PROTOCOL = 1;
@@ -74,7 +75,8 @@ function runProcess(path: string, label: string, ctx: FrontendContext): Promise<
     };
     // Never outlive the frontend timeout (runFrontendSafely reports it).
     const limit = Number(process.env.KILN_FRONTEND_TIMEOUT ?? '') * 1000 || 600_000;
-    const killer = setTimeout(() => finish(new Error(`no answer within ${limit / 1000} s`)), limit + 50);
+    const expired = () => finish(new Error(`no answer within ${limit / 1000} s`));
+    let killer = setTimeout(expired, limit + 50);
     child.stderr.on('data', (c: Buffer) => {
       stderr = (stderr + c.toString()).slice(-4000);
     });
@@ -87,12 +89,41 @@ function runProcess(path: string, label: string, ctx: FrontendContext): Promise<
     const send = (msg: unknown) => {
       if (!child.stdin.destroyed) child.stdin.write(`${JSON.stringify(msg)}\n`);
     };
+    // Solved results by the number `solve` answered with.
+    const refs: FileTree[] = [];
+    const refOf = (params: Record<string, unknown>) => {
+      const r = refs[Number(params.ref)];
+      if (!r) throw new Error(`no solved result numbered ${String(params.ref)}`);
+      return r;
+    };
+    let solving = 0;
     const call = async (method: string, params: Record<string, unknown>): Promise<unknown> => {
       switch (method) {
         case 'readFile':
           return { data: Buffer.from(await ctx.inputs.readFile(String(params.input), String(params.path))).toString('base64') };
+        case 'readDir':
+          return ctx.inputs.readDir(String(params.input), String(params.path));
         case 'stat':
           return (await ctx.inputs.stat(String(params.input), String(params.path))) ?? null;
+        case 'solve': {
+          // kiln's own time: the process's answer limit waits meanwhile.
+          if (solving++ === 0) clearTimeout(killer);
+          try {
+            refs.push(await ctx.solve(toDefinition(params.definition) as Definition));
+          } finally {
+            if (--solving === 0) killer = setTimeout(expired, limit + 50);
+          }
+          return { ref: refs.length - 1 };
+        }
+        case 'ref.readFile':
+          return { data: Buffer.from(await refOf(params).readFile(String(params.path))).toString('base64') };
+        case 'ref.readDir':
+          return refOf(params).readDir(String(params.path));
+        case 'ref.stat':
+          return (await refOf(params).stat(String(params.path))) ?? null;
+        case 'progress':
+          ctx.progress(String(params.message));
+          return null;
         case 'resolveImageConfig':
           return ctx.resolveImageConfig(String(params.ref), (params.platform as FrontendContext['opts']['platforms'][number]) ?? ctx.opts.platforms[0]!);
         case 'warn':
@@ -105,7 +136,7 @@ function runProcess(path: string, label: string, ctx: FrontendContext): Promise<
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       if (!line.trim()) return;
-      let msg: { id?: number; method?: string; params?: Record<string, unknown>; type?: string; message?: string; definition?: unknown; config?: unknown };
+      let msg: { id?: number; method?: string; params?: Record<string, unknown>; type?: string; message?: string; definition?: unknown; config?: unknown; annotations?: Record<string, string> };
       try {
         msg = JSON.parse(line);
       } catch {
@@ -114,7 +145,7 @@ function runProcess(path: string, label: string, ctx: FrontendContext): Promise<
       }
       if (msg.type === 'result') {
         try {
-          finish(undefined, { definition: toDefinition(msg.definition) as Definition, config: msg.config as FrontendResult['config'] });
+          finish(undefined, { definition: toDefinition(msg.definition) as Definition, config: msg.config as FrontendResult['config'], ...(msg.annotations ? { annotations: msg.annotations } : {}) });
         } catch (err) {
           finish(new Error(`returned an invalid definition: ${(err as Error).message}`));
         }

@@ -52,13 +52,36 @@ export interface FrontendOptions {
   noCache: boolean;
 }
 
+/** What stat and readDir tell about a file (symlinks not followed by readDir; followed by stat within the root). */
+export interface FileInfo {
+  name: string;
+  isDirectory: boolean;
+  isSymbolicLink: boolean;
+  size: number;
+  /** Permission bits (e.g. 0o755). */
+  mode: number;
+}
+
+/**
+ * Read access to a file tree: a named local input, or a solved result. Paths are relative to
+ * the tree's root; `..` and symlinks never lead outside it.
+ */
+export interface FileTree {
+  readFile(path: string): Promise<Uint8Array>;
+  /** The entries of a directory, sorted by name. */
+  readDir(path: string): Promise<FileInfo[]>;
+  /** undefined when the path does not exist. */
+  stat(path: string): Promise<FileInfo | undefined>;
+}
+
 /** Read access to a named local input (`context`, `dockerfile`, named contexts). */
 export interface FrontendInputs {
   /** Names of the local inputs of this build. */
   names(): string[];
   readFile(input: string, path: string): Promise<Uint8Array>;
+  readDir(input: string, path: string): Promise<FileInfo[]>;
   /** undefined when the path does not exist. */
-  stat(input: string, path: string): Promise<{ isDirectory: boolean; size: number } | undefined>;
+  stat(input: string, path: string): Promise<FileInfo | undefined>;
 }
 
 export interface ResolvedImageConfig {
@@ -80,12 +103,22 @@ export interface FrontendContext {
   inputs: FrontendInputs;
   llb: typeof llb;
   resolveImageConfig(ref: string, platform: Platform): Promise<ResolvedImageConfig>;
+  /**
+   * Builds a definition now (`state.marshal()`), with the build's cache, and gives read access
+   * to the result's files: a frontend can run a step and decide what to build from its output.
+   * Steps solved here are not run again for the final result.
+   */
+  solve(definition: Definition): Promise<FileTree>;
   warn(w: FrontendWarning): void;
+  /** A line of progress in the build's output (what the frontend is doing). */
+  progress(message: string): void;
 }
 
 export interface FrontendResult {
   definition: Definition;
   config: ImageConfigFile;
+  /** Annotations for the image manifest (with the output's own `annotation.*` attributes, which win). */
+  annotations?: Record<string, string>;
 }
 
 /** `kiln build --call targets`: the targets a build file offers. */

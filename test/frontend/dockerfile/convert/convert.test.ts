@@ -23,7 +23,11 @@ function context(buildArgs: Record<string, string> = {}, target?: string): Front
   return {
     warnings,
     opts: { buildArgs, target, platforms: [amd64], buildPlatform: amd64, labels: {}, raw: {}, filename: 'Dockerfile', noCache: false },
-    inputs: { names: () => [], readFile: async () => new Uint8Array(), stat: async () => undefined },
+    inputs: { names: () => [], readFile: async () => new Uint8Array(), readDir: async () => [], stat: async () => undefined },
+    solve: async () => {
+      throw new Error('no solves in this test');
+    },
+    progress: () => {},
     llb,
     async resolveImageConfig(ref) {
       return { ref: `docker.io/library/${ref.split(':')[0]}:latest@${BASE_DIGEST}`, digest: BASE_DIGEST, config: structuredClone(baseConfig) };

@@ -24,7 +24,11 @@ const base: ImageConfigFile = {
 function context(): FrontendContext {
   return {
     opts: { buildArgs: {}, platforms: [amd64], buildPlatform: amd64, labels: {}, raw: {}, filename: 'Dockerfile', noCache: false },
-    inputs: { names: () => [], readFile: async () => new Uint8Array(), stat: async () => undefined },
+    inputs: { names: () => [], readFile: async () => new Uint8Array(), readDir: async () => [], stat: async () => undefined },
+    solve: async () => {
+      throw new Error('no solves in this test');
+    },
+    progress: () => {},
     llb,
     resolveImageConfig: async (ref) => ({ ref: `docker.io/library/${ref}:latest@${DIGEST}`, digest: DIGEST, config: structuredClone(base) }),
     warn: () => {},

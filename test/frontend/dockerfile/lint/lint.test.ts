@@ -16,7 +16,11 @@ const amd64 = { os: 'linux', architecture: 'amd64' };
 function context(warnings: FrontendWarning[], buildArgs: Record<string, string> = {}): FrontendContext {
   return {
     opts: { buildArgs, platforms: [amd64], buildPlatform: amd64, labels: {}, raw: {}, filename: 'Dockerfile', noCache: false },
-    inputs: { names: () => [], readFile: async () => new Uint8Array(), stat: async () => undefined },
+    inputs: { names: () => [], readFile: async () => new Uint8Array(), readDir: async () => [], stat: async () => undefined },
+    solve: async () => {
+      throw new Error('no solves in this test');
+    },
+    progress: () => {},
     llb,
     resolveImageConfig: async (ref) => ({
       ref: `docker.io/library/${ref}@sha256:${'e'.repeat(64)}`,
