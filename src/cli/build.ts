@@ -12,6 +12,7 @@ import { checkEntitlements } from '../solver/entitlements.ts';
 import { createSourceOp } from '../solver/ops/source.ts';
 import { createExecOp } from '../solver/ops/exec.ts';
 import { createFileOp } from '../solver/ops/file.ts';
+import { createDiffOp } from '../solver/ops/diff.ts';
 import { createMergeOp } from '../solver/ops/merge.ts';
 import type { OpResolvers } from '../solver/types.ts';
 import { hostPlatform } from '../oci/platform.ts';
@@ -138,9 +139,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
         (from, to) => pool.run('cloneLayer', from, to),
       ),
       merge: createMergeOp(),
-      diff: () => {
-        throw new KilnError('diff ops are not supported yet', { kind: 'input' });
-      },
+      diff: createDiffOp((lower, upper, out) => pool.run('diffTrees', lower, upper, out)),
     };
     // Steps the frontend solves (ctx.solve) run once: the final solve takes their results.
     const ranBefore = new Set<string>();

@@ -51,6 +51,8 @@ export interface Llb {
   git(remote: string, ref: string): State;
   http(url: string, opts?: { checksum?: string; filename?: string }): State;
   merge(states: State[]): State;
+  /** What upper adds, changes and removes compared with lower. */
+  diff(lower: State, upper: State): State;
   mkdir(path: string, mode: number, opts?: { makeParents?: boolean }): FileChain;
   mkfile(path: string, mode: number, data: string | Uint8Array): FileChain;
   rm(path: string, opts?: { allowNotFound?: boolean }): FileChain;

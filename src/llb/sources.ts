@@ -40,6 +40,19 @@ export function merge(states: State[], opts: ConstraintsOpt = {}): State {
   return inputs[0]!.withOutput({ vertex: v, index: 0 });
 }
 
+/**
+ * The changes from `lower` to `upper` (BuildKit's llb.Diff): what `upper` adds, changes and
+ * removes. `merge([lower, diff(lower, upper)])` is `upper`; merged onto another base, the
+ * same changes apply there (removals included).
+ */
+export function diff(lower: State, upper: State, opts: ConstraintsOpt = {}): State {
+  if (upper.output === null) return State.scratch();
+  const inputs = [lower.output, upper.output].filter((o) => o !== null);
+  const body = { type: 'diff' as const, lower: lower.output === null ? -1 : 0, upper: lower.output === null ? 0 : 1 };
+  const v = makeVertex(body, inputs, upper.getPlatform(), metadataOf(opts));
+  return upper.withOutput({ vertex: v, index: 0 });
+}
+
 /** A file downloaded from a URL (`https://...`), as BuildKit's llb.HTTP. */
 export function http(url: string, opts: ConstraintsOpt & { checksum?: string; filename?: string; perm?: number; uid?: number; gid?: number } = {}): State {
   const attrs: Record<string, string> = {};

@@ -160,8 +160,14 @@ export interface MergeOp {
   type: 'merge';
 }
 
+/**
+ * The changes from `lower` to `upper` (BuildKit's DiffOp): merged onto `lower`, they give
+ * `upper`. Each side is an input index, or -1 for the empty file system.
+ */
 export interface DiffOp {
   type: 'diff';
+  lower: number;
+  upper: number;
 }
 
 export type OpBody = SourceOp | ExecOp | FileOp | MergeOp | DiffOp;

@@ -14,6 +14,8 @@ export const workerTasks = {
   copyFiles: async (a: Parameters<typeof copyFiles>[0], o: Parameters<typeof copyFiles>[1]) => (await import('./ops/file-copy.ts')).copyFiles(a, o),
   /** Incremental COPY: a layer cloned with hard links (see clone-layer.ts). */
   cloneLayer: async (from: string | string[], to: string) => (await import('../snapshot/clone-layer.ts')).cloneLayer(from, to),
+  /** Diff ops compared tree by tree (see diff-trees.ts). */
+  diffTrees: async (lower: string | undefined, upper: string, out: string) => (await import('../snapshot/diff-trees.ts')).diffTrees(lower, upper, out),
   /** Nothing: starting a worker early (while the rest of kiln loads) hides its start-up time. */
   ping: async () => true,
 };
