@@ -3,17 +3,20 @@
  * manifest a copy leaves beside its layer, and, while copying onto the previous result, which
  * files and directories need nothing.
  *
- * The manifest (`copy.jsonl`) has one line per source directory: a JSON head
- * `[dirRel, destRel|null, treeSignature|null, fileCount]`, a tab, and the JSON object of the
- * files and symlinks copied from that directory (`name → [statKey, destRel]`). A directory the
- * next copy skips (unchanged tree signature) keeps its lines as they are, unparsed: editing one
- * file of a big context costs a few lines, not the whole manifest.
+ * The manifest is a directory: `heads.jsonl` has one line per source directory,
+ * `[dirRel, destRel|null, treeSignature|null, fileCount, filesFile|null]`, and each `filesFile`
+ * holds the JSON object of the files and symlinks copied from that directory
+ * (`name → [statKey, destRel]`). A directory the next copy skips (unchanged tree signature)
+ * keeps its head and its files file, hard-linked, unread: editing one file of a big context
+ * costs a few small files, not the whole manifest.
  */
-import type { Stats } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { linkSync, mkdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { isRacy, statKey } from '../../source/context-index.ts';
 
-const MAGIC = 'kiln-copy-manifest 3';
+const MAGIC = 'kiln-copy-manifest 4';
+const HEADS = 'heads.jsonl';
 
 /** What one source directory's line records. */
 interface DirEntry {
@@ -50,12 +53,13 @@ export interface CopyResult {
   bytes?: number;
 }
 
-/** A previous manifest line: its head parsed, its files parsed on demand. */
+/** A previous manifest's directory: its head, its files read on demand. */
 interface PrevLine {
   dest: string | null;
   tree: string | null;
   count: number;
-  raw: string;
+  /** The files file (absolute path), when the directory had files. */
+  filesPath: string | null;
   files?: DirEntry['files'];
 }
 
@@ -80,27 +84,36 @@ const split = (rel: string): [dir: string, name: string] => {
 };
 const under = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
 
-async function readManifest(path: string): Promise<Map<string, PrevLine> | undefined> {
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  const lines = text?.split('\n');
-  if (!lines || lines[0] !== MAGIC) return undefined;
+type Head = [dir: string, dest: string | null, tree: string | null, count: number, filesFile: string | null];
+
+function readManifest(dir: string): Map<string, PrevLine> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, HEADS), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n');
+  if (lines[0] !== MAGIC) return undefined;
   const out = new Map<string, PrevLine>();
   for (const line of lines.slice(1)) {
-    const tab = line.indexOf('\t');
-    if (tab < 0) continue;
-    const [dir, dest, tree, count] = JSON.parse(line.slice(0, tab)) as [string, string | null, string | null, number];
-    out.set(dir, { dest, tree, count, raw: line });
+    if (!line) continue;
+    const [d, dest, tree, count, file] = JSON.parse(line) as Head;
+    out.set(d, { dest, tree, count, filesPath: file ? join(dir, file) : null });
   }
   return out;
 }
 
 function prevFiles(p: PrevLine): DirEntry['files'] {
-  return (p.files ??= JSON.parse(p.raw.slice(p.raw.indexOf('\t') + 1)) as DirEntry['files']);
+  return (p.files ??= p.filesPath ? (JSON.parse(readFileSync(p.filesPath, 'utf8')) as DirEntry['files']) : {});
 }
+
+/** The files file of source directory `dir` (a name from its path's hash). */
+const filesFileOf = (dir: string) => `f-${createHash('sha256').update(dir).digest('hex').slice(0, 24)}.json`;
 
 /** The bookkeeping of one incremental copy: the previous manifest (if any) and the one being made. */
 export async function openCopyReuse(r: CopyReuse): Promise<ReuseState> {
-  const prev = r.prevManifest ? await readManifest(r.prevManifest) : undefined;
+  const prev = r.prevManifest ? readManifest(r.prevManifest) : undefined;
   return { prev, next: new Map(), visited: new Set(), trees: r.trees ?? {}, skipped: new Set(), now: Date.now(), reused: 0, copied: 0, bytes: 0 };
 }
 
@@ -159,20 +172,29 @@ function inSkipped(skipped: Set<string>, dir: string): boolean {
   return false;
 }
 
-/** Writes the new manifest; what the previous copy had and this one did not visit is to be removed. */
+/** Writes the new manifest (directory `manifestOut`); what the previous copy had and this one did not visit is to be removed. */
 export async function finishCopyReuse(r: ReuseState, manifestOut: string): Promise<CopyResult> {
-  const lines = [MAGIC];
+  mkdirSync(manifestOut, { recursive: true });
+  const heads = [MAGIC];
   const removed: string[] = [];
   for (const [dir, p] of r.prev ?? []) {
     if (!r.next.has(dir) && r.skipped.size && inSkipped(r.skipped, dir)) {
-      lines.push(p.raw); // as the previous copy left it
+      // As the previous copy left it: the head again, the files file linked.
+      const file = p.filesPath ? filesFileOf(dir) : null;
+      if (p.filesPath && file) linkSync(p.filesPath, join(manifestOut, file));
+      heads.push(JSON.stringify([dir, p.dest, p.tree, p.count, file] satisfies Head));
       r.reused += p.count;
       continue;
     }
     for (const [name, [, destRel]] of Object.entries(prevFiles(p))) if (!r.visited.has(under(dir, name))) removed.push(destRel);
     if (p.dest !== null && !r.visited.has(dir)) removed.push(p.dest);
   }
-  for (const [dir, e] of r.next) lines.push(`${JSON.stringify([dir, e.dest, e.tree, Object.keys(e.files).length])}\t${JSON.stringify(e.files)}`);
-  await writeFile(manifestOut, `${lines.join('\n')}\n`);
+  for (const [dir, e] of r.next) {
+    const count = Object.keys(e.files).length;
+    const file = count ? filesFileOf(dir) : null;
+    if (file) writeFileSync(join(manifestOut, file), JSON.stringify(e.files));
+    heads.push(JSON.stringify([dir, e.dest, e.tree, count, file] satisfies Head));
+  }
+  writeFileSync(join(manifestOut, HEADS), `${heads.join('\n')}\n`);
   return { removed, reused: r.reused, copied: r.copied, bytes: r.skipped.size ? undefined : r.bytes };
 }

@@ -28,8 +28,8 @@ import { canCopyXattrs, xattrReader } from '../../platform/linux-fs.ts';
 import { hasWildcards } from '../../util/glob.ts';
 import type { Ref } from '../types.ts';
 
-/** The manifest file beside a layer directory (`snapshots/ID/fs` → `snapshots/ID/copy.jsonl`: copy-manifest.ts). */
-export const manifestOf = (layerDir: string) => join(dirname(layerDir), 'copy.jsonl');
+/** The manifest directory beside a layer directory (`snapshots/ID/fs` → `snapshots/ID/copy-manifest`: copy-manifest.ts). */
+export const manifestOf = (layerDir: string) => join(dirname(layerDir), 'copy-manifest');
 
 /** Layers one image layer may have (the previous result and its deltas) before a clone squashes them. */
 export const MAX_GROUP = 16;
