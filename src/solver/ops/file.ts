@@ -7,10 +7,10 @@ import { withNewSnapshot } from './new-snapshot.ts';
 import type { OpContext, OpResolver, Ref } from '../types.ts';
 import { copyFiles, type CopyFilesOptions } from './file-copy.ts';
 import type { CopyResult } from './copy-manifest.ts';
-import { anyInLayers, hasOpaqueDir, manifestOf, MAX_GROUP, planCopyReuse, rememberCopyReuse, removeFromLayer, type CopyReusePlan } from './copy-reuse.ts';
+import { planCopyReuse } from './copy-reuse.ts';
+import { runIncremental } from './copy-incremental.ts';
 import { cloneLayer } from '../../snapshot/clone-layer.ts';
 import { resolveOwner } from './chown.ts';
-import { treeSignatures } from '../../source/context-index.ts';
 import { resolveInRoot, cleanPath } from './safe-path.ts';
 import { hasWildcards, matchPattern } from '../../util/glob.ts';
 
@@ -61,107 +61,13 @@ async function runFile(ctx: OpContext, body: FileOp, inputs: Ref[], copy: CopyRu
   const src = first.secondaryInput >= 0 ? inputs[first.secondaryInput] : undefined;
   const plan = await planCopyReuse(store, body.actions, base, src);
   if (plan && src?.kind === 'local') {
-    if (plan.prev && plan.prev.dirs.length < MAX_GROUP) {
-      try {
-        return [await runDeltaCopy(ctx, first, plan, base, src, copy)];
-      } catch (err) {
-        if (ctx.signal?.aborted || !(err instanceof NeedsFullLayer)) throw err;
-        // Not expressible as a delta: a clone of the previous layers below.
-      }
-    }
-    try {
-      return [await runIncrementalCopy(ctx, first, plan, base, src, copy, clone)];
-    } catch (err) {
-      if (ctx.signal?.aborted || !plan.prev) throw err;
-      // The previous result could not be used (e.g. removed meanwhile): a plain copy.
-    }
+    const out = await runIncremental(ctx, first.action as FileCopy, plan, base, src, copy, clone);
+    if (out) return [out];
   }
   const out = await withNewSnapshot(store, base, async ({ root }) => {
     for (const a of body.actions) await applyAction(ctx, a, inputs, root, copy);
   });
   return [out];
-}
-
-/** A delta copy cannot express this change (copy-reuse.ts): clone instead. */
-class NeedsFullLayer extends Error {}
-
-/** How an incremental copy reports what it did (to the step's log). */
-function logReuse(ctx: OpContext, r: CopyResult, removed: number, how: string): void {
-  ctx.log('stderr', `incremental copy (${how}): ${r.reused} files unchanged since the previous run of this step, ${r.copied} copied, ${removed} removed\n`);
-}
-
-/** A COPY from a local context as a delta on its previous result (copy-reuse.ts). */
-async function runDeltaCopy(ctx: OpContext, fa: FileAction, plan: CopyReusePlan, base: Ref | undefined, src: Extract<Ref, { kind: 'local' }>, copy: CopyRunner): Promise<Ref> {
-  const a = fa.action as FileCopy;
-  const prev = plan.prev!;
-  const baseDirs = base?.kind === 'snapshot' && base.id ? ctx.store.snapshots.layerDirs(base.id) : [];
-  const out = await withNewSnapshot(
-    ctx.store,
-    { kind: 'snapshot', id: prev.id },
-    async ({ root, upperDir }) => {
-      const owner = await resolveOwner(root, a.owner, (m) => ctx.log('stderr', `warning: ${m}\n`));
-      const r = await copy(a, {
-        srcRoot: src.dir,
-        destRoot: root,
-        owner,
-        defaultOwner: { uid: 0, gid: 0 },
-        excludePatterns: src.excludePatterns,
-        reuse: { prevManifest: prev.manifest, manifestOut: manifestOf(upperDir), trees: src.indexFile ? treeSignatures(src.indexFile, src.excludePatterns) : undefined },
-      });
-      if (!r) throw new NeedsFullLayer('no copy result');
-      // A whiteout would hide the base's entry too, where a full copy leaves it.
-      if (await anyInLayers(baseDirs, r.removed)) throw new NeedsFullLayer('a removed path is in the base');
-      await removeFromLayer(root, r.removed);
-      logReuse(ctx, r, r.removed.length, 'delta');
-    },
-    {
-      joinsParent: true,
-      afterUnmount: async (upperDir) => {
-        if (await hasOpaqueDir(upperDir)) throw new NeedsFullLayer('an entry became a directory');
-      },
-    },
-  );
-  if (out.kind === 'snapshot' && out.id) rememberCopyReuse(ctx.store, plan, out.id);
-  return out;
-}
-
-/** A COPY from a local context that starts from a hard-link clone of its previous result, or records its first run (copy-reuse.ts). */
-async function runIncrementalCopy(ctx: OpContext, fa: FileAction, plan: CopyReusePlan, base: Ref | undefined, src: Extract<Ref, { kind: 'local' }>, copy: CopyRunner, clone: CloneRunner): Promise<Ref> {
-  const a = fa.action as FileCopy;
-  let removed: string[] = [];
-  let bytes: number | undefined;
-  const out = await withNewSnapshot(
-    ctx.store,
-    base,
-    async ({ root, upperDir }) => {
-      const owner = await resolveOwner(root, a.owner, (m) => ctx.log('stderr', `warning: ${m}\n`));
-      const r = await copy(a, {
-        srcRoot: src.dir,
-        destRoot: root,
-        owner,
-        defaultOwner: { uid: 0, gid: 0 },
-        excludePatterns: src.excludePatterns,
-        reuse: { prevManifest: plan.prev?.manifest, manifestOut: manifestOf(upperDir), trees: src.indexFile ? treeSignatures(src.indexFile, src.excludePatterns) : undefined },
-      });
-      removed = r?.removed ?? [];
-      bytes = r ? r.bytes : undefined;
-      if (r && plan.prev) logReuse(ctx, r, removed.length, 'clone');
-    },
-    {
-      beforeMount: plan.prev
-        ? async (upperDir) => {
-            if (!(await clone(plan.prev!.dirs, upperDir))) throw new KilnError('cannot clone the previous layer here', { kind: 'internal' });
-          }
-        : undefined,
-      afterUnmount: (upperDir) => removeFromLayer(upperDir, removed),
-    },
-  );
-  if (out.kind === 'snapshot' && out.id) {
-    rememberCopyReuse(ctx.store, plan, out.id);
-    // Known now: GC need not walk this layer to size it.
-    if (bytes !== undefined) ctx.store.snapshots.setSize(out.id, bytes);
-  }
-  return out;
 }
 
 async function applyAction(ctx: OpContext, fa: FileAction, inputs: Ref[], root: string, copy: CopyRunner): Promise<void> {
