@@ -14,7 +14,8 @@ import { createExecOp } from '../solver/ops/exec.ts';
 import { createFileOp } from '../solver/ops/file.ts';
 import { createDiffOp } from '../solver/ops/diff.ts';
 import { createMergeOp } from '../solver/ops/merge.ts';
-import type { OpResolvers } from '../solver/types.ts';
+import type { OpResolvers, Ref } from '../solver/types.ts';
+import type { Definition } from '../llb/types.ts';
 import { hostPlatform } from '../oci/platform.ts';
 import { KilnError } from '../util/errors.ts';
 import type { ProgressSink } from '../progress/events.ts';
@@ -36,8 +37,9 @@ import { provenanceStatement } from '../exporter/provenance.ts';
 import { readBuildFile } from './build-command.ts';
 import type { Digest } from '../util/digest.ts';
 import { createDockerLoadExporter, findDockerCli } from './load-docker.ts';
-import type { ExportImage, Exporter } from '../exporter/types.ts';
+import type { ExportImage, ExportSource, Exporter } from '../exporter/types.ts';
 import { buildImageBlobs } from '../exporter/index.ts';
+import { exportBlobs } from '../exporter/multi-platform.ts';
 import type { ExportResult } from '../exporter/types.ts';
 import { sharedWorkerPool } from '../solver/worker-pool.ts';
 import { memoChecksum, prefetchContext } from './context-prefetch.ts';
@@ -141,30 +143,35 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       merge: createMergeOp(),
       diff: createDiffOp((lower, upper, out) => pool.run('diffTrees', lower, upper, out)),
     };
-    // Steps the frontend solves (ctx.solve) run once: the final solve takes their results.
-    const ranBefore = new Set<string>();
-    const solveForFrontend: FrontendSolve = async (definition) => {
+    // One result per vertex across the build's solves: steps the frontend solved (ctx.solve)
+    // and steps platforms share run once.
+    const results = new Map<string, Promise<Ref[]>>();
+    const ran = new Set<string>();
+    const cached = new Set<string>();
+    const solveOnce = async (definition: Definition) => {
       checkEntitlements(definition, req.allow);
-      const s = await solve(definition, { store, ops, progress, signal, noCache: req.noCache, ranBefore });
-      for (const d of s.ran) ranBefore.add(d);
-      return solvedTree(store, s.ref);
+      const s = await solve(definition, { store, ops, progress, signal, noCache: req.noCache, results });
+      for (const d of s.ran) ran.add(d);
+      for (const d of s.cached) cached.add(d);
+      return s.ref;
     };
-    const result = await runFrontend(req, resolver, progress, solveForFrontend);
-    checkEntitlements(result.definition, req.allow);
-    const final = await solve(result.definition, { store, ops, progress, signal, noCache: req.noCache, ranBefore });
-    const solved = { ...final, ran: [...new Set([...ranBefore, ...final.ran])], cached: final.cached.filter((d) => !ranBefore.has(d)) };
+    const result = await runFrontend(req, resolver, progress, async (definition) => solvedTree(store, await solveOnce(definition)));
+    const targets = result.platforms ?? [{ platform: req.platforms[0]!, definition: result.definition, config: result.config }];
+    const refs = await Promise.all(targets.map((t) => solveOnce(t.definition)));
+    const solved = { ref: refs[0]!, ran: [...ran], cached: [...cached].filter((d) => !ran.has(d)) };
     const now = new Date();
     const images = new Map<string, Promise<ExportImage>>();
-    /** The image with these options: made once per distinct options in this build. */
-    const imageWith = (o: ImageOptions): Promise<ExportImage> => {
-      const key = imageOptionsKey(o);
+    /** Platform `t`'s image with these options: made once per distinct options in this build. */
+    const imageWith = (o: ImageOptions, t = 0): Promise<ExportImage> => {
+      const key = `${t}:${imageOptionsKey(o)}`;
       let p = images.get(key);
       if (!p) {
+        const target = targets[t]!;
         // The frontend's annotations, under the output's own.
         const lo = result.annotations ? { ...o, annotations: { ...result.annotations, ...o.annotations } } : o;
-        p = imageOfRef(store, solved.ref, result.config, now, (dir, dest, opts) => pool.run('createLayerBlob', dir, dest, opts), lo).then(async (img) => {
+        p = imageOfRef(store, refs[t]!, target.config, now, (dir, dest, opts) => pool.run('createLayerBlob', dir, dest, opts), lo).then(async (img) => {
           if (!req.provenance) return img;
-          const input = provenanceInput(req, result.definition, await readBuildFile(req), req.provenance.mode, startedOn, req.provenance.builderId);
+          const input = provenanceInput(req, target.definition, await readBuildFile(req), req.provenance.mode, startedOn, req.provenance.builderId);
           const cfg = img.config as unknown as { os?: string; architecture?: string; variant?: string };
           const platform = { os: cfg.os ?? 'linux', architecture: cfg.architecture ?? 'amd64', ...(cfg.variant ? { variant: cfg.variant } : {}) };
           return { ...img, provenance: { statement: (subject: { digest: Digest; name: string }) => provenanceStatement(input, subject), platform } };
@@ -173,6 +180,15 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       }
       return p;
     };
+    /** What an exporter gets: the image, and every platform's for a multi-platform build. */
+    const sourceWith = async (o: ImageOptions): Promise<ExportSource> => ({
+      image: await imageWith(o),
+      names: req.tags,
+      openRootfs: () => openRootfsView(store, solved.ref),
+      platforms: result.platforms
+        ? await Promise.all(targets.map(async (t, i) => ({ platform: t.platform, image: await imageWith(o, i), openRootfs: () => openRootfsView(store, refs[i]!) })))
+        : undefined,
+    });
     const exportAll = async (): Promise<BuildOutcome> => {
       const outcome: BuildOutcome = { ran: solved.ran.length, cached: solved.cached.length, exports: [] };
       const cacheOnly = req.outputs.some((o) => o.type === 'cacheonly');
@@ -182,11 +198,11 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       }
       const first = planned.find((p) => p.isImage)?.image ?? defaultImage;
       const main = buildImageBlobs(await imageWith(first), { ociMediaTypes: first.ociMediaTypes });
-      outcome.imageId = main.config.descriptor.digest;
+      // A multi-platform image is known by its index.
+      outcome.imageId = result.platforms ? exportBlobs(await sourceWith(first), [], { ociMediaTypes: first.ociMediaTypes }).top.digest : main.config.descriptor.digest;
       for (const { exporter: ex, image: io } of planned) {
         const started = Date.now();
-        const image = await imageWith(io);
-        const r = await ex.export({ image, names: req.tags, openRootfs: () => openRootfsView(store, solved.ref) });
+        const r = await ex.export(await sourceWith(io));
         progress.emit({ type: 'info', message: `exported ${ex.kind}${r.dest ? ` to ${r.dest}` : ''}${r.manifestDigest ? ` (${r.manifestDigest})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)}s`, time: Date.now() });
         outcome.exports.push(r);
       }

@@ -6,6 +6,14 @@ import type { ImageOptions } from './image-options.ts';
 
 const KNOWN = ['image', 'registry', 'oci', 'docker', 'tar', 'local', 'cacheonly'];
 
+/** `platform-split` (local, tar): a directory per platform in a multi-platform build (default true). */
+function platformSplit(spec: OutputSpec): boolean {
+  const v = spec.attrs['platform-split'];
+  if (v === undefined || v === 'true' || v === '1' || v === '') return true;
+  if (v === 'false' || v === '0') return false;
+  throw usageError(`output type=${spec.type}: platform-split must be true or false, not "${v}"`);
+}
+
 /** Maps an output spec to its exporter (the composition root's name → implementation table). */
 export function exporterFor(spec: OutputSpec, image?: ImageOptions): Exporter {
   const dest = spec.attrs.dest;
@@ -19,9 +27,9 @@ export function exporterFor(spec: OutputSpec, image?: ImageOptions): Exporter {
     case 'docker':
       return createDockerExporter({ dest: needDest(), ociMediaTypes: image?.ociMediaTypes ?? false });
     case 'tar':
-      return createTarExporter({ dest: needDest() });
+      return createTarExporter({ dest: needDest(), platformSplit: platformSplit(spec) });
     case 'local':
-      return createLocalExporter({ dest: needDest() });
+      return createLocalExporter({ dest: needDest(), platformSplit: platformSplit(spec) });
     default:
       throw usageError(`unsupported output type "${spec.type}"`, `kiln knows: ${KNOWN.join(', ')}`);
   }

@@ -22,6 +22,7 @@ export function createFrontendContext(req: BuildRequest, resolver: ImageResolver
       buildArgs: req.buildArgs,
       target: req.target,
       platforms: req.platforms,
+      multiPlatform: req.platforms.length > 1 || req.buildArgs.BUILDKIT_MULTI_PLATFORM === '1' || req.opts['multi-platform'] === 'true',
       buildPlatform: hostPlatform(),
       labels: req.labels,
       raw: req.opts,

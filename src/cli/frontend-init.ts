@@ -25,6 +25,8 @@ export interface FrontendOptions {
   /** the build file's name in the \`dockerfile\` input (-f) */
   filename: string;
   noCache: boolean;
+  /** the result must list platforms (several targets, or BUILDKIT_MULTI_PLATFORM=1) */
+  multiPlatform: boolean;
 }
 
 export interface State {
@@ -97,7 +99,13 @@ export interface FrontendContext {
 export interface Frontend {
   name: string;
   apiVersion?: 1;
-  build(ctx: FrontendContext): Promise<{ definition: unknown; config: ImageConfig; annotations?: Record<string, string> }>;
+  build(ctx: FrontendContext): Promise<{
+    definition: unknown;
+    config: ImageConfig;
+    annotations?: Record<string, string>;
+    /** multi-platform: a definition and config per platform */
+    platforms?: { platform: Platform; definition: unknown; config: ImageConfig }[];
+  }>;
 }
 `;
 

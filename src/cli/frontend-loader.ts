@@ -50,6 +50,18 @@ const ResultSchema = v.object({
     rootfs: v.object({ type: v.literal('layers'), diff_ids: v.array(v.string()) }),
   }),
   annotations: v.optional(v.record(v.string(), v.string())),
+  platforms: v.optional(
+    v.pipe(
+      v.array(
+        v.object({
+          platform: v.object({ os: v.pipe(v.string(), v.minLength(1)), architecture: v.pipe(v.string(), v.minLength(1)), variant: v.optional(v.string()) }),
+          definition: DefinitionSchema,
+          config: v.object({ architecture: v.string(), os: v.string(), config: v.record(v.string(), v.any()), rootfs: v.object({ type: v.literal('layers'), diff_ids: v.array(v.string()) }) }),
+        }),
+      ),
+      v.minLength(1, 'platforms needs at least one entry'),
+    ),
+  ),
 });
 
 function issueText(issues: readonly v.BaseIssue<unknown>[]): string {

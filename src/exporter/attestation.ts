@@ -30,40 +30,48 @@ function blob(bytes: Uint8Array, mediaType: string): EncodedBlob {
   return { bytes, descriptor: { mediaType, digest: sha256(bytes), size: bytes.byteLength } as Descriptor };
 }
 
-/** The index, and every new blob it needs besides the image's own (attestation manifest, statements, empty config). */
-export function attachAttestations(
-  image: ImageBlobs,
-  platform: Platform,
+/**
+ * The attestation manifest about an image manifest, its entry for an index (after the image's)
+ * and every blob it needs (statements, the empty config).
+ */
+export function attestationManifest(
+  subject: Descriptor,
   statements: { bytes: Uint8Array; predicateType: string }[],
-): { index: EncodedBlob; blobs: EncodedBlob[] } {
+): { manifest: EncodedBlob; entry: Record<string, unknown>; blobs: EncodedBlob[] } {
   const layers = statements.map((s) => ({ ...blob(s.bytes, IN_TOTO_JSON), predicateType: s.predicateType }));
-  const attManifest = blob(
+  const manifest = blob(
     encode({
       schemaVersion: 2,
       mediaType: OCI_MANIFEST,
       artifactType: ATTESTATION_ARTIFACT,
       config: EMPTY_CONFIG,
       layers: layers.map((l) => ({ ...l.descriptor, annotations: { 'in-toto.io/predicate-type': l.predicateType } })),
-      subject: { mediaType: image.manifest.descriptor.mediaType, digest: image.manifest.descriptor.digest, size: image.manifest.descriptor.size },
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
     }),
     OCI_MANIFEST,
   );
-  const index = blob(
-    encode({
-      schemaVersion: 2,
-      mediaType: OCI_INDEX,
-      manifests: [
-        { ...image.manifest.descriptor, platform: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}) } },
-        {
-          ...attManifest.descriptor,
-          annotations: { 'vnd.docker.reference.digest': image.manifest.descriptor.digest as Digest, 'vnd.docker.reference.type': 'attestation-manifest' },
-          platform: { architecture: 'unknown', os: 'unknown' },
-        },
-      ],
-    }),
-    OCI_INDEX,
-  );
-  return { index, blobs: [attManifest, ...layers.map((l) => ({ bytes: l.bytes, descriptor: l.descriptor })), { bytes: EMPTY_BYTES, descriptor: EMPTY_CONFIG as Descriptor }] };
+  const entry = {
+    ...manifest.descriptor,
+    annotations: { 'vnd.docker.reference.digest': subject.digest as Digest, 'vnd.docker.reference.type': 'attestation-manifest' },
+    platform: { architecture: 'unknown', os: 'unknown' },
+  };
+  return { manifest, entry, blobs: [...layers.map((l) => ({ bytes: l.bytes, descriptor: l.descriptor })), { bytes: EMPTY_BYTES, descriptor: EMPTY_CONFIG as Descriptor }] };
+}
+
+/** An index entry for an image manifest of `platform`. */
+export function platformEntry(manifest: Descriptor, platform: Platform): Record<string, unknown> {
+  return { ...manifest, platform: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}) } };
+}
+
+/** The index, and every new blob it needs besides the image's own (attestation manifest, statements, empty config). */
+export function attachAttestations(
+  image: ImageBlobs,
+  platform: Platform,
+  statements: { bytes: Uint8Array; predicateType: string }[],
+): { index: EncodedBlob; blobs: EncodedBlob[] } {
+  const att = attestationManifest(image.manifest.descriptor, statements);
+  const index = blob(encode({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [platformEntry(image.manifest.descriptor, platform), att.entry] }), OCI_INDEX);
+  return { index, blobs: [att.manifest, ...att.blobs] };
 }
 
 /** The subject name BuildKit gives an image: a purl of its first name, `_` when it has none. */
@@ -77,13 +85,18 @@ export function subjectName(names: string[], platform: Platform): string {
   return `pkg:docker/${repo}@${tag}?platform=${plat}`;
 }
 
-/** The index with the image's provenance attached, or undefined when the image has none. */
-export function withProvenance(image: ExportImage, blobs: ImageBlobs, names: string[]): { index: EncodedBlob; blobs: EncodedBlob[] } | undefined {
+/** The provenance statement about an image's manifest, or undefined when the image has none. */
+export function provenanceStatement(image: ExportImage, blobs: ImageBlobs, names: string[]): { bytes: Uint8Array; predicateType: string } | undefined {
   const p = image.provenance;
   if (!p) return undefined;
   if (blobs.manifest.descriptor.mediaType !== OCI_MANIFEST) {
     throw new KilnError('provenance attestations need OCI media types', { kind: 'usage', hint: 'drop oci-mediatypes=false, or build without --provenance' });
   }
-  const statement = p.statement({ digest: blobs.manifest.descriptor.digest as Digest, name: subjectName(names, p.platform) });
-  return attachAttestations(blobs, p.platform, [{ bytes: statement, predicateType: SLSA_V1 }]);
+  return { bytes: p.statement({ digest: blobs.manifest.descriptor.digest as Digest, name: subjectName(names, p.platform) }), predicateType: SLSA_V1 };
+}
+
+/** The index with the image's provenance attached, or undefined when the image has none. */
+export function withProvenance(image: ExportImage, blobs: ImageBlobs, names: string[]): { index: EncodedBlob; blobs: EncodedBlob[] } | undefined {
+  const statement = provenanceStatement(image, blobs, names);
+  return statement ? attachAttestations(blobs, image.provenance!.platform, [statement]) : undefined;
 }

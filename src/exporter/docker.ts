@@ -11,6 +11,7 @@ import { familiarImageName } from './image-name.ts';
 import { indexEntries, normalizeNames } from './index-entries.ts';
 import { blobPath, imageBlobRecords, indexBytes, layoutRecords, packRecords, type LayoutRecord } from './layout.ts';
 import { writeOutput } from './output.ts';
+import { exportBlobs } from './multi-platform.ts';
 import { streamTar } from './tar-out.ts';
 import type { ExportResult, ExportSource, Exporter } from './types.ts';
 
@@ -44,10 +45,19 @@ export function createDockerExporter(options: DockerExporterOptions): Exporter {
   return {
     kind: 'docker',
     export: async function exportDocker(src: ExportSource): Promise<ExportResult> {
-      const blobs = buildImageBlobs(src.image, { ociMediaTypes });
       const names = normalizeNames(src.names);
+      if (src.platforms) {
+        // Every platform's image under one index (manifest list); manifest.json lists each, the names on the first.
+        const { top, records: blobRecords, images } = exportBlobs(src, names, { ociMediaTypes });
+        const entries = indexEntries(top, names);
+        const manifestJson: LayoutRecord = { name: 'manifest.json', mode: 0o644, kind: 'bytes', bytes: dockerManifestJson(images.map((i) => i.blobs), names) };
+        const records = layoutRecords(blobRecords, indexBytes(entries), [manifestJson]);
+        await writeOutput(dest, stdout, (out) => streamTar(out, (pack) => packRecords(pack, records)));
+        return { kind: 'docker', dest, manifestDigest: top.digest, descriptor: entries[0] };
+      }
+      const blobs = buildImageBlobs(src.image, { ociMediaTypes });
       const entries = indexEntries(blobs.manifest.descriptor, names);
-      const manifestJson: LayoutRecord = { name: 'manifest.json', mode: 0o644, kind: 'bytes', bytes: dockerManifestJson(blobs, names) };
+      const manifestJson: LayoutRecord = { name: 'manifest.json', mode: 0o644, kind: 'bytes', bytes: dockerManifestJson([blobs], names) };
       const records = layoutRecords(imageBlobRecords(src.image, blobs), indexBytes(entries), [manifestJson]);
       await writeOutput(dest, stdout, (out) => streamTar(out, (pack) => packRecords(pack, records)));
       return {
@@ -61,12 +71,12 @@ export function createDockerExporter(options: DockerExporterOptions): Exporter {
   };
 }
 
-/** manifest.json: one image, its config and layer paths, and its names as docker shows them. */
-export function dockerManifestJson(blobs: ImageBlobs, normalizedNames: string[]): Uint8Array {
-  const item = {
+/** manifest.json: each image, its config and layer paths; the names (as docker shows them) on the first. */
+export function dockerManifestJson(images: ImageBlobs[], normalizedNames: string[]): Uint8Array {
+  const items = images.map((blobs, i) => ({
     Config: blobPath(blobs.config.descriptor.digest),
-    RepoTags: normalizedNames.length > 0 ? normalizedNames.map(familiarImageName) : null,
+    RepoTags: i === 0 && normalizedNames.length > 0 ? normalizedNames.map(familiarImageName) : null,
     Layers: blobs.layers.map((l) => blobPath(l.digest)),
-  };
-  return new TextEncoder().encode(encodeGoJson([item], MANIFEST_JSON_SHAPE));
+  }));
+  return new TextEncoder().encode(encodeGoJson(items, MANIFEST_JSON_SHAPE));
 }

@@ -9,11 +9,14 @@ import * as v from 'valibot';
 import { KilnError, usageError } from '../util/errors.ts';
 import { removeAll, tempName } from '../util/fs.ts';
 import { copyTree } from './copy-tree.ts';
+import { platformDirName } from './multi-platform.ts';
 import type { ExportResult, ExportSource, Exporter } from './types.ts';
 
 export interface LocalExporterOptions {
   /** The directory to write (created with its parents). */
   dest: string;
+  /** Multi-platform builds: a directory per platform (`linux_amd64/`, default), or every platform's files merged into dest (later platforms win). */
+  platformSplit?: boolean;
 }
 
 const OptionsSchema = v.object({
@@ -22,6 +25,7 @@ const OptionsSchema = v.object({
     v.minLength(1, 'the local exporter needs dest'),
     v.check((d) => d !== '-', 'the local exporter writes a directory; dest cannot be stdout'),
   ),
+  platformSplit: v.optional(v.boolean()),
 });
 
 /**
@@ -39,31 +43,43 @@ export function createLocalExporter(options: LocalExporterOptions): Exporter {
   return {
     kind: 'local',
     export: async function exportLocal(src: ExportSource): Promise<ExportResult> {
-      const view = await src.openRootfs();
-      try {
-        const state = await destState(dest);
-        if (state === 'nonempty') {
-          await copyTree(view.dir, dest, { merge: true });
-          await writeProvenanceFile(src, dest);
-        } else {
-          await mkdir(dirname(dest), { recursive: true });
-          const tmp = tempName(dest);
-          try {
-            await copyTree(view.dir, tmp);
-            await writeProvenanceFile(src, tmp);
-            if (state === 'empty') await rmdir(dest);
-            await rename(tmp, dest);
-          } catch (err) {
-            await removeAll(tmp);
-            throw err;
-          }
+      const state = await destState(dest);
+      if (state === 'nonempty') {
+        await writeTrees(src, dest, { merge: true, split: options.platformSplit ?? true });
+      } else {
+        await mkdir(dirname(dest), { recursive: true });
+        const tmp = tempName(dest);
+        try {
+          await writeTrees(src, tmp, { merge: false, split: options.platformSplit ?? true });
+          if (state === 'empty') await rmdir(dest);
+          await rename(tmp, dest);
+        } catch (err) {
+          await removeAll(tmp);
+          throw err;
         }
-      } finally {
-        await view.release();
       }
       return { kind: 'local', dest };
     },
   };
+}
+
+/** The root filesystem (with its provenance file) into `dir`; one per platform in `dir/os_arch/` for a multi-platform build, unless not split. */
+async function writeTrees(src: ExportSource, dir: string, o: { merge: boolean; split: boolean }): Promise<void> {
+  const parts = src.platforms
+    ? src.platforms.map((p) => ({ sub: { image: p.image, names: src.names, openRootfs: p.openRootfs }, to: o.split ? join(dir, platformDirName(p.platform)) : dir }))
+    : [{ sub: src, to: dir }];
+  for (const [i, { sub, to }] of parts.entries()) {
+    const view = await sub.openRootfs();
+    try {
+      // Unsplit platforms land in one directory: each after the first merges over it.
+      const merge = o.merge || (!o.split && i > 0);
+      if (!merge && to !== dir) await mkdir(dir, { recursive: true });
+      await copyTree(view.dir, to, { merge });
+      await writeProvenanceFile(sub, to);
+    } finally {
+      await view.release();
+    }
+  }
 }
 
 /** `provenance.json` at the root of the output (BuildKit's local and tar exporters), when the build has provenance. */

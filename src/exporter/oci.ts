@@ -3,11 +3,9 @@
  */
 import * as v from 'valibot';
 import { usageError } from '../util/errors.ts';
-import { buildImageBlobs } from './image-blobs.ts';
 import { namedDescriptor, normalizeNames } from './index-entries.ts';
-import { blobPath, imageBlobRecords, indexBytes, layoutRecords, packRecords } from './layout.ts';
-import { withProvenance } from './attestation.ts';
-import type { Digest } from '../util/digest.ts';
+import { indexBytes, layoutRecords, packRecords } from './layout.ts';
+import { exportBlobs } from './multi-platform.ts';
 import { writeLayoutDir } from './layout-dir.ts';
 import { isStdoutDest, writeOutput } from './output.ts';
 import { streamTar } from './tar-out.ts';
@@ -32,7 +30,8 @@ const OptionsSchema = v.object({
 });
 
 /**
- * Validates the options and returns the exporter. The index holds one manifest entry,
+ * Validates the options and returns the exporter. The index holds one entry (the image's
+ * manifest, or the index of its platforms or of its attestations),
  * annotated with the first name (`io.containerd.image.name` = the normalized name,
  * `org.opencontainers.image.ref.name` = its tag) when names are given. Each export is
  * independent; two exports of the same image give identical bytes.
@@ -46,13 +45,9 @@ export function createOciExporter(options: OciExporterOptions): Exporter {
   return {
     kind: 'oci',
     export: async function exportOci(src: ExportSource): Promise<ExportResult> {
-      const blobs = buildImageBlobs(src.image, { ociMediaTypes });
       const names = normalizeNames(src.names);
-      const attested = withProvenance(src.image, blobs, names);
-      const top = attested ? attested.index.descriptor : blobs.manifest.descriptor;
+      const { top, records: blobRecords, configDigest } = exportBlobs(src, names, { ociMediaTypes });
       const entry = names.length > 0 ? namedDescriptor(top, names[0]!) : top;
-      const blobRecords = imageBlobRecords(src.image, blobs);
-      for (const b of attested ? [attested.index, ...attested.blobs] : []) blobRecords.push({ name: blobPath(b.descriptor.digest as Digest), mode: 0o444, kind: 'bytes', bytes: b.bytes });
       if (tar) {
         const records = layoutRecords(blobRecords, indexBytes([entry]));
         await writeOutput(dest, stdout, (out) => streamTar(out, (pack) => packRecords(pack, records)));
@@ -63,7 +58,7 @@ export function createOciExporter(options: OciExporterOptions): Exporter {
         kind: 'oci',
         dest,
         manifestDigest: top.digest,
-        configDigest: blobs.config.descriptor.digest,
+        configDigest,
         descriptor: entry,
       };
     },

@@ -39,7 +39,13 @@ export interface RootfsView {
 }
 
 export interface ExportSource {
+  /** The image (the first platform's, in a multi-platform build). */
   image: ExportImage;
+  /**
+   * A multi-platform build: every platform's image (an index in image outputs, a directory
+   * per platform in local and tar outputs). Absent for a single-platform build.
+   */
+  platforms?: { platform: { os: string; architecture: string; variant?: string }; image: ExportImage; openRootfs(): Promise<RootfsView> }[];
   /** Image names, e.g. from `-t`; may be empty. */
   names: string[];
   /** Mounts (or otherwise materializes) the root filesystem; only tar/local exporters call it. */

@@ -42,6 +42,8 @@ export interface FrontendOptions {
   target?: string;
   /** Target platforms; at least one (the host's by default). */
   platforms: Platform[];
+  /** The result must be multi-platform (`platforms` in the result) even for one platform (BUILDKIT_MULTI_PLATFORM=1). */
+  multiPlatform: boolean;
   /** The platform kiln runs on. */
   buildPlatform: Platform;
   labels: Record<string, string>;
@@ -114,11 +116,25 @@ export interface FrontendContext {
   progress(message: string): void;
 }
 
+/** One platform's part of a multi-platform result. */
+export interface PlatformResult {
+  platform: Platform;
+  definition: Definition;
+  config: ImageConfigFile;
+}
+
 export interface FrontendResult {
   definition: Definition;
   config: ImageConfigFile;
   /** Annotations for the image manifest (with the output's own `annotation.*` attributes, which win). */
   annotations?: Record<string, string>;
+  /**
+   * A definition and config per platform: the result is an image index (or, for local and tar
+   * outputs, a directory per platform) even with one platform. `definition` and `config` are
+   * then the first platform's. Frontends give it when `opts.platforms` has several entries or
+   * `opts.multiPlatform` is set.
+   */
+  platforms?: PlatformResult[];
 }
 
 /** `kiln build --call targets`: the targets a build file offers. */

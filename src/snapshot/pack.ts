@@ -61,15 +61,32 @@ async function addEntry(p: Pack, header: Headers, file?: string): Promise<void> 
  * entry. A layer may be a group of directories (top first) packed as one squashed layer (see
  * merged-layers.ts).
  */
-export async function packDirectory(
+export function packDirectory(
   dir: string | string[],
   out: Writable | NodeJS.WritableStream,
   opts: { mode: PackMode; clampMtime?: number; /** Files added after the tree (e.g. provenance.json). */ extra?: { name: string; bytes: Uint8Array }[] },
 ): Promise<void> {
-  const dirs = typeof dir === 'string' ? [dir] : dir;
+  return packTrees([{ dir, prefix: '' }], out, opts);
+}
+
+/** A tree of packTrees: its directory (or layer group) and the directory it goes under in the tar ('' for the top). */
+export interface PackTree {
+  dir: string | string[];
+  prefix: string;
+}
+
+/**
+ * packDirectory of several trees into one tar, each under its prefix directory (a directory
+ * per platform in a multi-platform build's tar output), in the order given.
+ */
+export async function packTrees(
+  trees: PackTree[],
+  out: Writable | NodeJS.WritableStream,
+  opts: { mode: PackMode; clampMtime?: number; extra?: { name: string; bytes: Uint8Array }[] },
+): Promise<void> {
   const baseHeader = (name: string, st: Stats) => header(name, st, opts.clampMtime);
   const xattrs = new Map<string, Map<string, Uint8Array>>();
-  for (const d of dirs) for (const [k, v] of await listXattrsTree(d)) xattrs.set(k, v);
+  for (const t of trees) for (const d of typeof t.dir === 'string' ? [t.dir] : t.dir) for (const [k, v] of await listXattrsTree(d)) xattrs.set(k, v);
   const isOpaque = (abs: string) => {
     const v = xattrs.get(abs)?.get(OPAQUE);
     return !!v && Buffer.from(v).toString() === 'y';
@@ -78,9 +95,10 @@ export async function packDirectory(
   const p = pack();
   const piping = pipeline(p as unknown as NodeJS.ReadableStream, out as Writable);
 
-  const walk = async (rel: string, layers: number[]): Promise<void> => {
+  const walk = async (dirs: string[], pre: string, rel: string, layers: number[]): Promise<void> => {
     for (const e of mergedEntries(dirs, rel, layers, isOpaque)) {
-      const { rel: r, abs, st, name: n } = e;
+      const { abs, st, name: n } = e;
+      const r = pre + e.rel;
       const attrs = xattrs.get(abs);
       const pax: Record<string, string> = {};
       for (const [k, v] of [...(attrs ?? new Map())].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -89,7 +107,7 @@ export async function packDirectory(
       const h = baseHeader(r, st);
       if (Object.keys(pax).length) h.pax = pax;
       if (opts.mode === 'layer' && isWhiteout(st)) {
-        await addEntry(p, { ...baseHeader(rel ? `${rel}/.wh.${n}` : `.wh.${n}`, st), mode: 0, type: 'file', size: 0 });
+        await addEntry(p, { ...baseHeader(`${pre}${rel ? `${rel}/` : ''}.wh.${n}`, st), mode: 0, type: 'file', size: 0 });
         continue;
       }
       if (st.isDirectory()) {
@@ -97,7 +115,7 @@ export async function packDirectory(
         if (opts.mode === 'layer' && e.opaque) {
           await addEntry(p, { ...baseHeader(`${r}/.wh..wh..opq`, st), mode: 0, type: 'file', size: 0 });
         }
-        await walk(r, e.layers!);
+        await walk(dirs, pre, e.rel, e.layers!);
       } else if (st.isSymbolicLink()) {
         await addEntry(p, { ...h, type: 'symlink', linkname: await readlink(abs) });
       } else if (st.isFile()) {
@@ -123,7 +141,11 @@ export async function packDirectory(
     }
   };
   try {
-    await walk('', allLayers(dirs.length));
+    for (const t of trees) {
+      const dirs = typeof t.dir === 'string' ? [t.dir] : t.dir;
+      if (t.prefix) await addEntry(p, { name: `${t.prefix}/`, type: 'directory', mode: 0o755, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0) });
+      await walk(dirs, t.prefix ? `${t.prefix}/` : '', '', allLayers(dirs.length));
+    }
     for (const e of opts.extra ?? []) {
       await new Promise<void>((res, rej) => p.entry({ name: e.name, size: e.bytes.byteLength, mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0) }, Buffer.from(e.bytes), (err) => (err ? rej(err) : res())));
     }

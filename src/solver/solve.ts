@@ -15,8 +15,11 @@ export interface SolveOptions {
   signal?: AbortSignal;
   /** Ignore cached results (everything runs), as `--no-cache`. */
   noCache?: boolean;
-  /** With noCache: steps that already ran in this build (an earlier solve of its frontend), whose results are used. */
-  ranBefore?: ReadonlySet<string>;
+  /**
+   * Results by vertex digest, shared by the solves of one build (its frontend's ctx.solve, each
+   * platform's definition): a vertex any of them reached is run or looked up once.
+   */
+  results?: Map<string, Promise<Ref[]>>;
 }
 
 export interface SolveResult {
@@ -49,7 +52,7 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
   const solvers = new Map<string, OpSolver>();
   const keys = new Map<string, Promise<string>>();
   const facts = new Map<string, KeyFacts>();
-  const results = new Map<string, Promise<Ref[]>>();
+  const results = opts.results ?? new Map<string, Promise<Ref[]>>();
   const ran: Digest[] = [];
   const cached: Digest[] = [];
 
@@ -133,7 +136,7 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
     const key = await keyOf(digest);
     const cacheable = s.cacheable !== false;
     const n = outputCount(op);
-    const noCache = opts.noCache && !opts.ranBefore?.has(digest);
+    const noCache = opts.noCache;
     const useCache = cacheable && !noCache && !md.ignoreCache;
     const lookup = async (): Promise<Ref[] | undefined> => {
       const hits = Array.from({ length: n }, (_, i) => opts.store.cache.get(key, i));

@@ -22,7 +22,7 @@ function context(buildArgs: Record<string, string> = {}, target?: string): Front
   const warnings: string[] = [];
   return {
     warnings,
-    opts: { buildArgs, target, platforms: [amd64], buildPlatform: amd64, labels: {}, raw: {}, filename: 'Dockerfile', noCache: false },
+    opts: { buildArgs, target, platforms: [amd64], buildPlatform: amd64, labels: {}, raw: {}, filename: 'Dockerfile', noCache: false, multiPlatform: false },
     inputs: { names: () => [], readFile: async () => new Uint8Array(), readDir: async () => [], stat: async () => undefined },
     solve: async () => {
       throw new Error('no solves in this test');

@@ -23,7 +23,7 @@ const base: ImageConfigFile = {
 
 function context(): FrontendContext {
   return {
-    opts: { buildArgs: {}, platforms: [amd64], buildPlatform: amd64, labels: {}, raw: {}, filename: 'Dockerfile', noCache: false },
+    opts: { buildArgs: {}, platforms: [amd64], buildPlatform: amd64, labels: {}, raw: {}, filename: 'Dockerfile', noCache: false, multiPlatform: false },
     inputs: { names: () => [], readFile: async () => new Uint8Array(), readDir: async () => [], stat: async () => undefined },
     solve: async () => {
       throw new Error('no solves in this test');
