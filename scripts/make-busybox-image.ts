@@ -31,7 +31,7 @@ function applets(): string[] {
   return [...new Set(names)].sort();
 }
 
-async function layerTar(): Promise<Uint8Array> {
+async function layerTar(busybox = BUSYBOX): Promise<Uint8Array> {
   const p = pack();
   const chunks: Buffer[] = [];
   const done = new Promise<void>((res, rej) => {
@@ -52,7 +52,8 @@ async function layerTar(): Promise<Uint8Array> {
   const file = (name: string, data: Buffer, mode = 0o644) => add({ name, type: 'file', mode, size: data.length }, data);
 
   await dir('bin');
-  await file('bin/busybox', readFileSync(BUSYBOX), 0o755);
+  await file('bin/busybox', readFileSync(busybox), 0o755);
+  // Applets from the host's busybox (the same Debian version for every architecture).
   for (const a of applets()) await add({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox', mode: 0o777 });
   for (const d of ['dev', 'etc', 'home', 'proc', 'sys', 'usr', 'usr/bin', 'usr/sbin', 'var']) await dir(d);
   await file('etc/group', Buffer.from(GROUP));
@@ -74,19 +75,11 @@ async function writeBlob(dir: string, data: Uint8Array): Promise<{ digest: Diges
 
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 
-/**
- * Writes (or adds to) the OCI layout at `destDir`: blobs, `oci-layout`, and `index.json` whose
- * entry for this image is annotated `org.opencontainers.image.ref.name` = `opts.tag`
- * ('latest' by default). An existing entry with the same tag is replaced; other entries stay.
- * Returns the digests of the manifest and the config. Deterministic for a given host busybox.
- */
-export async function makeBusyboxImage(
-  destDir: string,
-  opts: { tag?: string } = {},
-): Promise<{ manifestDigest: Digest; configDigest: Digest }> {
-  const tag = opts.tag ?? 'latest';
-  const platform = hostPlatform();
-  const tar = await layerTar();
+type Platform = { os: string; architecture: string; variant?: string };
+
+/** Writes one busybox image's blobs (layer, config, manifest) into the layout at `destDir`; returns its manifest descriptor. */
+async function writeImage(destDir: string, busybox: string, platform: Platform): Promise<{ mediaType: string; digest: Digest; size: number; configDigest: Digest }> {
+  const tar = await layerTar(busybox);
   const diffId = sha256(tar);
   const layer = await writeBlob(destDir, gzipSync(tar, { level: 9 }));
   const created = EPOCH.toISOString().replace('.000Z', 'Z');
@@ -97,7 +90,7 @@ export async function makeBusyboxImage(
     ...(platform.variant ? { variant: platform.variant } : {}),
     config: { Env: [PATH_ENV], Cmd: ['sh'] },
     rootfs: { type: 'layers', diff_ids: [diffId] },
-    history: [{ created, created_by: `ADD busybox (${BUSYBOX} from the host) in /`, comment: 'kiln test image' }],
+    history: [{ created, created_by: `ADD busybox (${busybox === BUSYBOX ? `${BUSYBOX} from the host` : `busybox-static for ${platform.architecture}`}) in /`, comment: 'kiln test image' }],
   };
   const cfg = await writeBlob(destDir, json(config));
   const manifest = {
@@ -107,7 +100,11 @@ export async function makeBusyboxImage(
     layers: [{ mediaType: OCI_LAYER_GZIP, digest: layer.digest, size: layer.size }],
   };
   const man = await writeBlob(destDir, json(manifest));
+  return { mediaType: OCI_MANIFEST, digest: man.digest, size: man.size, configDigest: cfg.digest };
+}
 
+/** Points tag `tag` of the layout's index.json at `entry` (replacing an entry of that tag; others stay). */
+async function tagInLayout(destDir: string, tag: string, entry: Record<string, unknown>): Promise<void> {
   await writeFile(join(destDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const indexPath = join(destDir, 'index.json');
   let manifests: Array<{ annotations?: Record<string, string> }> = [];
@@ -117,15 +114,39 @@ export async function makeBusyboxImage(
     // no index yet
   }
   manifests = manifests.filter((m) => m.annotations?.[ANNOTATION_REF_NAME] !== tag);
-  manifests.push({
-    mediaType: OCI_MANIFEST,
-    digest: man.digest,
-    size: man.size,
-    platform,
-    annotations: { [ANNOTATION_REF_NAME]: tag },
-  } as (typeof manifests)[number]);
+  manifests.push({ ...entry, annotations: { [ANNOTATION_REF_NAME]: tag } } as (typeof manifests)[number]);
   await writeFile(indexPath, JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
-  return { manifestDigest: man.digest, configDigest: cfg.digest };
+}
+
+/**
+ * Writes (or adds to) the OCI layout at `destDir`: blobs, `oci-layout`, and `index.json` whose
+ * entry for this image is annotated `org.opencontainers.image.ref.name` = `opts.tag`
+ * ('latest' by default). An existing entry with the same tag is replaced; other entries stay.
+ * Returns the digests of the manifest and the config. Deterministic for a given host busybox.
+ */
+export async function makeBusyboxImage(
+  destDir: string,
+  opts: { tag?: string } = {},
+): Promise<{ manifestDigest: Digest; configDigest: Digest }> {
+  const platform = hostPlatform();
+  const m = await writeImage(destDir, BUSYBOX, platform);
+  await tagInLayout(destDir, opts.tag ?? 'latest', { mediaType: m.mediaType, digest: m.digest, size: m.size, platform });
+  return { manifestDigest: m.digest, configDigest: m.configDigest };
+}
+
+/**
+ * A multi-platform busybox: one image per (static busybox binary, platform), listed by an image
+ * index tagged `tag` in the layout at `destDir`. Returns the index digest.
+ */
+export async function makeBusyboxIndex(destDir: string, tag: string, variants: { busybox: string; platform: Platform }[]): Promise<Digest> {
+  const manifests = [];
+  for (const v of variants) {
+    const m = await writeImage(destDir, v.busybox, v.platform);
+    manifests.push({ mediaType: m.mediaType, digest: m.digest, size: m.size, platform: v.platform });
+  }
+  const index = await writeBlob(destDir, json({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
+  await tagInLayout(destDir, tag, { mediaType: OCI_INDEX, digest: index.digest, size: index.size });
+  return index.digest;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -162,7 +162,8 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
   if (!PROGRESS.includes(progress)) throw usageError(`invalid --progress "${f.progress}"`, `use one of: ${PROGRESS.join(', ')}`);
   const network = f.network ?? 'host';
   if (network !== 'host' && network !== 'none' && network !== 'default') throw usageError(`invalid --network "${network}"`, 'use default, host or none');
-  const platforms = many(f.platform)
+  // --platform (docker), or buildctl's --opt platform=
+  const platforms = [...many(f.platform), ...(opts.platform ? [opts.platform] : [])]
     .flatMap((p) => p.split(','))
     .filter(Boolean)
     .map((p) => parsePlatform(p));

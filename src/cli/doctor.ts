@@ -2,6 +2,8 @@ import { access, constants, mkdir, readFile, rm, statfs, writeFile } from 'node:
 import { join, delimiter } from 'node:path';
 import pc from 'picocolors';
 import { resolveStateDir } from '../store/state-dir.ts';
+import { enableEmulation, installedEmulators, registeredEmulators, runnableArchitectures } from '../executor/emulation.ts';
+import { hostPlatform } from '../oci/platform.ts';
 
 interface Check {
   name: string;
@@ -93,14 +95,39 @@ async function checkStore(root: string): Promise<Check[]> {
   }
 }
 
+/**
+ * The platforms RUN steps can run on: native ones and QEMU emulators registered with
+ * binfmt_misc; how to enable the installed ones that are not, and how to get more. Always ok:
+ * a build for another platform without RUN steps needs no emulator.
+ */
+async function checkPlatforms(): Promise<Check> {
+  const host = hostPlatform();
+  const runnable = runnableArchitectures(host.architecture).map((a) => `${host.os}/${a}`);
+  const registered = new Set(registeredEmulators().map((e) => e.name));
+  const waiting = installedEmulators().filter((e) => !registered.has(e.name));
+  const broken = registeredEmulators().filter((e) => e.enabled && !e.fixBinary);
+  const fix = waiting.length
+    ? `kiln doctor --enable-emulation   (registers ${waiting.length} installed QEMU emulators with binfmt_misc)`
+    : installedEmulators().length === 0
+      ? 'apt-get install qemu-user-static, then kiln doctor --enable-emulation'
+      : broken.length
+        ? `re-register ${broken.map((e) => e.name).join(', ')} with the F flag (its interpreter must work inside containers)`
+        : undefined;
+  return { name: 'platforms RUN can use', ok: true, detail: runnable.join(', '), fix };
+}
+
 /** Prints one line per check (with how to fix it); returns the exit code (0 when all pass). */
-export async function runDoctor(rootFlag?: string, opts: { store?: boolean; config?: string } = {}): Promise<number> {
+export async function runDoctor(rootFlag?: string, opts: { store?: boolean; config?: string; enableEmulation?: boolean } = {}): Promise<number> {
   const { loadConfig } = await import('./config.ts');
   const root = resolveStateDir(rootFlag, process.env, (await loadConfig(opts.config)).root);
-  const checks = [await checkRuntime(), await checkOverlay(), await checkPrivileges(), await checkStateDir(root), await checkDisk(root)];
+  if (opts.enableEmulation) {
+    const { registered } = await enableEmulation();
+    process.stdout.write(`registered ${registered.length ? registered.join(', ') : 'nothing new'} with binfmt_misc\n`);
+  }
+  const checks = [await checkRuntime(), await checkOverlay(), await checkPrivileges(), await checkStateDir(root), await checkDisk(root), await checkPlatforms()];
   if (opts.store) checks.push(...(await checkStore(root)));
   for (const c of checks) {
-    const mark = c.ok ? pc.green('ok  ') : pc.red('FAIL');
+    const mark = c.ok ? (c.fix ? pc.yellow('note') : pc.green('ok  ')) : pc.red('FAIL');
     process.stdout.write(`${mark} ${c.name}: ${c.detail}${c.fix ? `\n       fix: ${c.fix}` : ''}\n`);
   }
   return checks.every((c) => c.ok) ? 0 : 1;

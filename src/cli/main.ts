@@ -141,9 +141,10 @@ cli
   .option('--root <dir>', 'State directory to check')
   .option('--store', 'Also check the state dir: every record against its files, every blob against its digest')
   .option('--config <file>', 'Config file (default: $KILN_CONFIG or /etc/kiln/kiln.toml)')
-  .action(async (flags: { root?: string; store?: boolean; config?: string }) => {
+  .option('--enable-emulation', 'Register the installed QEMU emulators (qemu-user-static) with binfmt_misc, so RUN works for their platforms')
+  .action(async (flags: { root?: string; store?: boolean; config?: string; enableEmulation?: boolean }) => {
     const { runDoctor } = await import('./doctor.ts');
-    process.exitCode = await runDoctor(flags.root, { store: flags.store, config: flags.config });
+    process.exitCode = await runDoctor(flags.root, { store: flags.store, config: flags.config, enableEmulation: flags.enableEmulation });
   });
 
 // cac shows a negated flag's implied default and our spelling of --no-cache-filter: tidy both.

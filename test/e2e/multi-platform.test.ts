@@ -95,6 +95,13 @@ describe('multi-platform builds', () => {
       expect(index.manifests.length).toBe(1);
       expect(index.manifests[0].platform.os).toBe('linux');
       await verifyOciArchive(oci);
+      // buildctl's spelling: --opt platform=
+      const two = join(env.out, 'two.tar');
+      const b = await runKiln(['build', '--frontend', 'dockerfile.v0', '--local', `context=${ctx.dir}`, '--local', `dockerfile=${ctx.dir}`, '--opt', 'platform=linux/amd64,linux/arm64', '--output', `type=oci,dest=${two}`], { root: env.state.root });
+      if (b.code !== 0) console.error(b.stderr);
+      expect(b.code).toBe(0);
+      const idx2 = JSON.parse((await runTool('skopeo', ['inspect', '--raw', `oci-archive:${two}`])).stdout);
+      expect(idx2.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
     } finally {
       await ctx.cleanup();
     }

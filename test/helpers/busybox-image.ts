@@ -3,7 +3,8 @@
  * `${registry.host}/busybox:latest`. Pair with `stop()` in a finally / afterAll.
  */
 import { join } from 'node:path';
-import { makeBusyboxImage } from '../../scripts/make-busybox-image.ts';
+import { makeBusyboxImage, makeBusyboxIndex } from '../../scripts/make-busybox-image.ts';
+import { repoRoot } from './kiln.ts';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
 import type { Digest } from '../../src/util/digest.ts';
 import { pushOciLayout, startRegistry, type StartRegistryOptions, type TestRegistry } from './registry.ts';
@@ -39,6 +40,29 @@ export async function withBusyboxRegistry(opts: StartRegistryOptions = {}): Prom
   } catch (e) {
     await registry.stop();
     throw e;
+  } finally {
+    await removeAll(dir);
+  }
+}
+
+/** Debian's arm64 busybox-static binary, fetched by scripts/install-deps.sh. */
+export const ARM64_BUSYBOX = join(repoRoot, '.cache', 'busybox-arm64', 'busybox');
+
+/**
+ * Pushes `HOST/busybox:multi` to `registry`: an image index of the host's busybox as
+ * linux/amd64 and Debian's arm64 busybox as linux/arm64. Returns the reference.
+ */
+export async function pushBusyboxIndex(registry: TestRegistry): Promise<string> {
+  const dir = await makeTempDir('kiln-busybox-index-');
+  try {
+    const layout = join(dir, 'layout');
+    await makeBusyboxIndex(layout, 'multi', [
+      { busybox: '/bin/busybox', platform: { os: 'linux', architecture: 'amd64' } },
+      { busybox: ARM64_BUSYBOX, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+    ]);
+    const ref = `${registry.host}/busybox:multi`;
+    await pushOciLayout(layout, ref, { all: true, credentials: registry.credentials });
+    return ref;
   } finally {
     await removeAll(dir);
   }

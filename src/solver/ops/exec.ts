@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { ExecOp } from '../../llb/types.ts';
 import { KilnError } from '../../util/errors.ts';
+import { cannotRunHere } from '../../executor/emulation.ts';
 import { runContainer } from '../../executor/index.ts';
 import type { OpContext, OpResolver, Ref } from '../types.ts';
 import { createLimiter, type Limiter } from '../limiter.ts';
@@ -76,11 +77,14 @@ async function runExec(ctx: OpContext, body: ExecOp, inputs: Ref[], config: Exec
       });
       if (result.exitCode !== 0) {
         const loc = ctx.metadata.locations?.[0];
+        const location = loc ? { file: loc.file, startLine: loc.ranges[0]?.startLine ?? 0, endLine: loc.ranges[0]?.endLine ?? 0 } : undefined;
+        const foreign = cannotRunHere(ctx.op.platform, tail.lines());
+        if (foreign) throw new KilnError(foreign.message, { kind: 'build', details: tail.lines(), hint: foreign.hint, location });
         throw new KilnError(`process "${body.meta.args.join(' ')}" did not complete successfully: exit code: ${result.exitCode}`, {
           kind: 'build',
           details: tail.lines(),
           hint: 'the whole output is in the progress above; `--progress=plain` keeps every line in CI logs',
-          location: loc ? { file: loc.file, startLine: loc.ranges[0]?.startLine ?? 0, endLine: loc.ranges[0]?.endLine ?? 0 } : undefined,
+          location,
         });
       }
     } finally {
