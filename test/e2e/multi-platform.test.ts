@@ -6,7 +6,7 @@
  * makes an index of one platform.
  */
 import { describe, expect, test } from 'bun:test';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeContext, runKiln } from '../helpers/kiln.ts';
 import { useBuildEnv } from '../helpers/build-env.ts';
@@ -102,6 +102,42 @@ describe('multi-platform builds', () => {
       expect(b.code).toBe(0);
       const idx2 = JSON.parse((await runTool('skopeo', ['inspect', '--raw', `oci-archive:${two}`])).stdout);
       expect(idx2.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
+    } finally {
+      await ctx.cleanup();
+    }
+  }, 60_000);
+
+  test('a plugin returns a result per platform; with --provenance each image gets its attestation in the index', async () => {
+    const ctx = await makeContext({});
+    try {
+      const plugin = join(ctx.dir, 'per-platform.ts');
+      await writeFile(
+        plugin,
+        `export default {
+          name: 'per-platform',
+          async build(ctx) {
+            const platforms = ctx.opts.platforms.map((p) => ({
+              platform: p,
+              definition: ctx.llb.scratch().file(ctx.llb.mkfile('/platform', 0o644, p.os + '/' + p.architecture + '\\n')).marshal(),
+              config: { architecture: p.architecture, os: p.os, config: {}, rootfs: { type: 'layers', diff_ids: [] } },
+            }));
+            return { ...platforms[0], platforms };
+          },
+        };\n`,
+      );
+      const oci = join(env.out, 'plugin-multi.tar');
+      const r = await runKiln(['build', '--frontend', plugin, '--platform', 'linux/amd64,linux/arm64', '--provenance', 'mode=min', '-o', `type=oci,dest=${oci}`, ctx.dir], { root: env.state.root });
+      if (r.code !== 0) console.error(r.stderr);
+      expect(r.code).toBe(0);
+      const index = JSON.parse((await runTool('skopeo', ['inspect', '--raw', `oci-archive:${oci}`])).stdout);
+      const kinds = index.manifests.map((m: { platform: { os: string; architecture: string }; annotations?: Record<string, string> }) => `${m.platform.os}/${m.platform.architecture}${m.annotations?.['vnd.docker.reference.type'] ? ' attestation' : ''}`);
+      expect(kinds).toEqual(['linux/amd64', 'linux/arm64', 'unknown/unknown attestation', 'unknown/unknown attestation']);
+      // each attestation names its image
+      expect(index.manifests[2].annotations['vnd.docker.reference.digest']).toBe(index.manifests[0].digest);
+      expect(index.manifests[3].annotations['vnd.docker.reference.digest']).toBe(index.manifests[1].digest);
+      const local = join(env.out, 'plugin-local');
+      expect((await runKiln(['build', '--frontend', plugin, '--platform', 'linux/amd64,linux/arm64', '-o', `type=local,dest=${local}`, ctx.dir], { root: env.state.root })).code).toBe(0);
+      expect(await readFile(join(local, 'linux_arm64', 'platform'), 'utf8')).toBe('linux/arm64\n');
     } finally {
       await ctx.cleanup();
     }
