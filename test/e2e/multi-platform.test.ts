@@ -126,7 +126,8 @@ describe('multi-platform builds', () => {
         };\n`,
       );
       const oci = join(env.out, 'plugin-multi.tar');
-      const r = await runKiln(['build', '--frontend', plugin, '--platform', 'linux/amd64,linux/arm64', '--provenance', 'mode=min', '-o', `type=oci,dest=${oci}`, ctx.dir], { root: env.state.root });
+      const meta = join(env.out, 'multi-meta.json');
+      const r = await runKiln(['build', '--frontend', plugin, '--platform', 'linux/amd64,linux/arm64', '--provenance', 'mode=min', '--metadata-file', meta, '-o', `type=oci,dest=${oci}`, ctx.dir], { root: env.state.root });
       if (r.code !== 0) console.error(r.stderr);
       expect(r.code).toBe(0);
       const index = JSON.parse((await runTool('skopeo', ['inspect', '--raw', `oci-archive:${oci}`])).stdout);
@@ -135,6 +136,12 @@ describe('multi-platform builds', () => {
       // each attestation names its image
       expect(index.manifests[2].annotations['vnd.docker.reference.digest']).toBe(index.manifests[0].digest);
       expect(index.manifests[3].annotations['vnd.docker.reference.digest']).toBe(index.manifests[1].digest);
+      // --metadata-file: the index is the image (no single config)
+      const m = JSON.parse(await readFile(meta, 'utf8'));
+      expect(m['containerimage.descriptor'].mediaType).toBe('application/vnd.oci.image.index.v1+json');
+      expect(m['containerimage.digest']).toBe(m['containerimage.descriptor'].digest);
+      expect(m['containerimage.config.digest']).toBeUndefined();
+
       const local = join(env.out, 'plugin-local');
       expect((await runKiln(['build', '--frontend', plugin, '--platform', 'linux/amd64,linux/arm64', '-o', `type=local,dest=${local}`, ctx.dir], { root: env.state.root })).code).toBe(0);
       expect(await readFile(join(local, 'linux_arm64', 'platform'), 'utf8')).toBe('linux/arm64\n');
