@@ -15,7 +15,9 @@
  *                and the runtime's own floor: 4 bare `runc run true` at once vs one
  *   export       a 1 GiB layer exported as OCI vs gzip -6 and sha256sum of the same bytes, peak RSS
  *                (BENCH_EXPORT_MIB sets the size)
- * BENCH_ONLY=context|export runs one scenario alone.
+ *   progress     a build whose RUN prints 10,000 lines, in each progress mode vs --progress=none
+ *                (tty under `script`, against none under `script`)
+ * BENCH_ONLY=context|export|progress runs one scenario alone.
  */
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -34,9 +36,10 @@ const state = await makeTempDir('kiln-bench-state-');
 const work = await makeTempDir('kiln-bench-');
 const env = { KILN_ROOT: state };
 const reg = await withBusyboxRegistry();
-if (process.env.BENCH_ONLY === 'export' || process.env.BENCH_ONLY === 'context') {
+if (process.env.BENCH_ONLY === 'export' || process.env.BENCH_ONLY === 'context' || process.env.BENCH_ONLY === 'progress') {
   try {
     if (process.env.BENCH_ONLY === 'export') exportBench();
+    else if (process.env.BENCH_ONLY === 'progress') progressBench();
     else {
       const disk = freshExt4(4096, work);
       try {
@@ -125,6 +128,7 @@ try {
   const runcMs = runtimeStartFloor(work);
   if (runcMs) console.log(`${'  runtime floor: 4 x runc run at once'.padEnd(38)} ${(runcMs.four / 1000).toFixed(2).padStart(8)} s   one alone ${(runcMs.one / 1000).toFixed(2)} s`);
 
+  progressBench();
   exportBench();
 } finally {
   await reg.stop();
@@ -227,4 +231,29 @@ function mixedContextBench(dir: string): void {
   const dEdit = median(dEdits);
   console.log(`${'  vs BuildKit (docker build), first'.padEnd(38)} ${(dFirst / 1000).toFixed(2).padStart(8)} s   kiln is ×${(dFirst / first).toFixed(1)} faster`);
   console.log(`${'  vs BuildKit, one-file edit'.padEnd(38)} ${(dEdit / 1000).toFixed(2).padStart(8)} s   kiln is ×${(dEdit / edit).toFixed(1)} faster`);
+}
+
+/** Issue 9: what printing progress costs, a build with 10,000 lines of output, each mode against none (runs interleaved). */
+function progressBench(): void {
+  const dir = join(work, 'logs');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${reg.ref}\nRUN seq 1 10000\n`);
+  const stateDir = join(work, 'logs-state');
+  const build = (mode: string) => ['build', '--no-cache', `--progress=${mode}`, dir];
+  const env = { KILN_ROOT: stateDir, TERM: 'xterm' };
+  timeCommand(kilnBin, build('none'), 1, env); // the base pulled once
+  const underScript = (mode: string) => ['-qfec', `${kilnBin} ${build(mode).join(' ')}`, '/dev/null'];
+  const runs: Record<string, number[]> = { none: [], plain: [], rawjson: [], 'script none': [], 'script tty': [] };
+  for (let i = 0; i < N; i++) {
+    runs.none!.push(...timeCommand(kilnBin, build('none'), 1, env));
+    runs.plain!.push(...timeCommand(kilnBin, build('plain'), 1, env));
+    runs.rawjson!.push(...timeCommand(kilnBin, build('rawjson'), 1, env));
+    runs['script none']!.push(...timeCommand('script', underScript('none'), 1, env));
+    runs['script tty']!.push(...timeCommand('script', underScript('tty'), 1, env));
+  }
+  const m = (k: string) => median(runs[k]!);
+  const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(1)}%`;
+  console.log(row('progress: 10,000 lines, plain', m('plain'), '--progress=none', m('none')) + `   ${pct(m('plain'), m('none'))}`);
+  console.log(row('progress: 10,000 lines, rawjson', m('rawjson'), '--progress=none', m('none')) + `   ${pct(m('rawjson'), m('none'))}`);
+  console.log(row('progress: 10,000 lines, tty (script)', m('script tty'), 'none under script', m('script none')) + `   ${pct(m('script tty'), m('script none'))}`);
 }

@@ -15,6 +15,7 @@ import { createFileOp } from '../solver/ops/file.ts';
 import { createDiffOp } from '../solver/ops/diff.ts';
 import { createMergeOp } from '../solver/ops/merge.ts';
 import type { OpResolvers, Ref } from '../solver/types.ts';
+import { bytesReporter } from '../progress/events.ts';
 import type { Definition } from '../llb/types.ts';
 import { hostPlatform } from '../oci/platform.ts';
 import { KilnError } from '../util/errors.ts';
@@ -181,10 +182,12 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       return p;
     };
     /** What an exporter gets: the image, and every platform's for a multi-platform build. */
+    const transfer = (id: string, name: string, total?: number) => bytesReporter(progress, { digest: '', id, name, total });
     const sourceWith = async (o: ImageOptions): Promise<ExportSource> => ({
       image: await imageWith(o),
       names: req.tags,
       openRootfs: () => openRootfsView(store, solved.ref),
+      transfer,
       platforms: result.platforms
         ? await Promise.all(targets.map(async (t, i) => ({ platform: t.platform, image: await imageWith(o, i), openRootfs: () => openRootfsView(store, refs[i]!) })))
         : undefined,
@@ -213,7 +216,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     const outcome = await exportAll();
     for (const name of pushes) {
       const started = Date.now();
-      const digest = await pushImage(store, registry, name, (line) => progress.emit({ type: 'info', message: `push ${name}: ${line}`, time: Date.now() }));
+      const digest = await pushImage(store, registry, name, (line) => progress.emit({ type: 'info', message: `push ${name}: ${line}`, time: Date.now() }), (id, label, total) => bytesReporter(progress, { digest: '', id, name: label, total }));
       progress.emit({ type: 'info', message: `pushed ${name} (${digest}) in ${((Date.now() - started) / 1000).toFixed(1)}s`, time: Date.now() });
     }
     if (req.gc) await autoGc(store, req.gc, progress);

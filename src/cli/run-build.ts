@@ -29,7 +29,7 @@ export async function runBuildCommand(context: string | undefined, flags: Record
     }
     return;
   }
-  const progress: ProgressSink =
+  const printer: ProgressSink =
     req.progress === 'quiet' || req.progress === 'none'
       ? nullProgress
       : req.progress === 'rawjson'
@@ -37,6 +37,15 @@ export async function runBuildCommand(context: string | undefined, flags: Record
         : req.progress === 'tty' || (req.progress === 'auto' && process.stderr.isTTY)
           ? createTtyPrinter(process.stderr)
           : createPlainPrinter((s) => process.stderr.write(s));
+  // Warnings are counted for the summary.
+  let warnings = 0;
+  const progress: ProgressSink = {
+    emit(e) {
+      if (e.type === 'warning') warnings++;
+      printer.emit(e);
+    },
+    close: () => printer.close(),
+  };
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
@@ -44,12 +53,17 @@ export async function runBuildCommand(context: string | undefined, flags: Record
   const started = Date.now();
   try {
     const out = await runBuild(req, progress, abort.signal);
+    progress.emit({
+      type: 'summary',
+      seconds: (Date.now() - started) / 1000,
+      ran: out.ran,
+      cached: out.cached,
+      warnings,
+      outputs: out.exports.map((x) => ({ kind: x.kind, ...(x.dest ? { dest: x.dest } : {}), ...(x.manifestDigest ? { digest: x.manifestDigest } : {}) })),
+      time: Date.now(),
+    });
     progress.close();
-    if (req.progress === 'quiet') {
-      if (out.imageId) process.stdout.write(`${out.imageId}\n`);
-    } else if (req.progress !== 'none' && req.progress !== 'rawjson') {
-      process.stderr.write(`done in ${((Date.now() - started) / 1000).toFixed(2)}s: ${out.ran} steps run, ${out.cached} cached\n`);
-    }
+    if (req.progress === 'quiet' && out.imageId) process.stdout.write(`${out.imageId}\n`);
   } catch (err) {
     progress.close();
     if (abort.signal.aborted) throw new KilnError('build canceled', { kind: 'canceled' });

@@ -10,7 +10,7 @@ import { buildImageBlobs, type ImageBlobs } from './image-blobs.ts';
 import { familiarImageName } from './image-name.ts';
 import { indexEntries, normalizeNames } from './index-entries.ts';
 import { blobPath, imageBlobRecords, indexBytes, layoutRecords, packRecords, type LayoutRecord } from './layout.ts';
-import { writeOutput } from './output.ts';
+import { writeExport } from './output.ts';
 import { exportBlobs } from './multi-platform.ts';
 import { streamTar } from './tar-out.ts';
 import type { ExportResult, ExportSource, Exporter } from './types.ts';
@@ -52,14 +52,14 @@ export function createDockerExporter(options: DockerExporterOptions): Exporter {
         const entries = indexEntries(top, names);
         const manifestJson: LayoutRecord = { name: 'manifest.json', mode: 0o644, kind: 'bytes', bytes: dockerManifestJson(images.map((i) => i.blobs), names) };
         const records = layoutRecords(blobRecords, indexBytes(entries), [manifestJson]);
-        await writeOutput(dest, stdout, (out) => streamTar(out, (pack) => packRecords(pack, records)));
+        await writeExport(src, 'docker', dest, stdout, (out) => streamTar(out, (pack) => packRecords(pack, records)));
         return { kind: 'docker', dest, manifestDigest: top.digest, descriptor: entries[0] };
       }
       const blobs = buildImageBlobs(src.image, { ociMediaTypes });
       const entries = indexEntries(blobs.manifest.descriptor, names);
       const manifestJson: LayoutRecord = { name: 'manifest.json', mode: 0o644, kind: 'bytes', bytes: dockerManifestJson([blobs], names) };
       const records = layoutRecords(imageBlobRecords(src.image, blobs), indexBytes(entries), [manifestJson]);
-      await writeOutput(dest, stdout, (out) => streamTar(out, (pack) => packRecords(pack, records)));
+      await writeExport(src, 'docker', dest, stdout, (out) => streamTar(out, (pack) => packRecords(pack, records)));
       return {
         kind: 'docker',
         dest,

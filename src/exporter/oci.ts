@@ -7,7 +7,7 @@ import { namedDescriptor, normalizeNames } from './index-entries.ts';
 import { indexBytes, layoutRecords, packRecords } from './layout.ts';
 import { exportBlobs } from './multi-platform.ts';
 import { writeLayoutDir } from './layout-dir.ts';
-import { isStdoutDest, writeOutput } from './output.ts';
+import { isStdoutDest, writeExport } from './output.ts';
 import { streamTar } from './tar-out.ts';
 import type { ExportResult, ExportSource, Exporter } from './types.ts';
 
@@ -50,7 +50,7 @@ export function createOciExporter(options: OciExporterOptions): Exporter {
       const entry = names.length > 0 ? namedDescriptor(top, names[0]!) : top;
       if (tar) {
         const records = layoutRecords(blobRecords, indexBytes([entry]));
-        await writeOutput(dest, stdout, (out) => streamTar(out, (pack) => packRecords(pack, records)));
+        await writeExport(src, 'oci', dest, stdout, (out) => streamTar(out, (pack) => packRecords(pack, records)));
       } else {
         await writeLayoutDir(dest, blobRecords, [entry]);
       }

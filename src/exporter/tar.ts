@@ -4,7 +4,7 @@
 import { provenanceFileBytes } from './local.ts';
 import * as v from 'valibot';
 import { usageError } from '../util/errors.ts';
-import { writeOutput } from './output.ts';
+import { writeExport } from './output.ts';
 import type { ExportResult, ExportSource, Exporter, RootfsView } from './types.ts';
 import { platformDirName } from './multi-platform.ts';
 
@@ -49,7 +49,7 @@ export function createTarExporter(options: TarExporterOptions): Exporter {
       const view = await src.openRootfs();
       try {
         const provenance = provenanceFileBytes(src);
-        await writeOutput(dest, stdout, (out) => pack(view.dir, out, { mode: 'rootfs', extra: provenance ? [{ name: 'provenance.json', bytes: provenance }] : undefined }));
+        await writeExport(src, 'tar', dest, stdout, (out) => pack(view.dir, out, { mode: 'rootfs', extra: provenance ? [{ name: 'provenance.json', bytes: provenance }] : undefined }));
       } finally {
         await view.release();
       }
@@ -68,7 +68,7 @@ export function createTarExporter(options: TarExporterOptions): Exporter {
         const bytes = provenanceFileBytes({ image: p.image, names: src.names, openRootfs: p.openRootfs });
         return bytes ? [{ name: `${prefixes[i] ? `${prefixes[i]}/` : ''}provenance.json`, bytes }] : [];
       });
-      await writeOutput(dest, stdout, (out) => packTrees(views.map((v, i) => ({ dir: v.dir, prefix: prefixes[i]! })), out, { mode: 'rootfs', extra }));
+      await writeExport(src, 'tar', dest, stdout, (out) => packTrees(views.map((v, i) => ({ dir: v.dir, prefix: prefixes[i]! })), out, { mode: 'rootfs', extra }));
     } finally {
       for (const v of views) await v.release();
     }

@@ -50,6 +50,8 @@ export interface ExportSource {
   names: string[];
   /** Mounts (or otherwise materializes) the root filesystem; only tar/local exporters call it. */
   openRootfs(): Promise<RootfsView>;
+  /** Reports the bytes an exporter writes (the build's progress): `add` per chunk, `done` at the end. */
+  transfer?(id: string, name: string, total?: number): { add(n: number): void; done(): void };
 }
 
 export interface ExportResult {

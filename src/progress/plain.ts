@@ -1,8 +1,10 @@
 import type { ProgressEvent, ProgressSink } from './events.ts';
+import { summaryLines, transferText } from './format.ts';
 
 /**
  * BuildKit's plain output: `#N name`, `#N 0.123 line`, `#N DONE 1.2s`, `#N CACHED`,
- * `#N ERROR: msg`. One line per event; lines of a vertex are numbered in order of start.
+ * `#N ERROR: msg`, transfers as `#N pulling sha256:… 1.2MB / 3.4MB 5.0MB/s`. One line per
+ * event; lines of a vertex are numbered in order of start.
  */
 export function createPlainPrinter(write: (s: string) => void, now = Date.now): ProgressSink {
   const ids = new Map<string, { n: number; started: number }>();
@@ -35,7 +37,15 @@ export function createPlainPrinter(write: (s: string) => void, now = Date.now): 
         const text = (partial.get(e.digest) ?? '') + e.data;
         const lines = text.split('\n');
         partial.set(e.digest, lines.pop() ?? '');
-        for (const line of lines) write(`${prefix} ${t} ${line}\n`);
+        // One write per chunk of output, not per line: a step printing 10,000 lines costs 10,000 syscalls otherwise.
+        if (lines.length) write(lines.map((line) => `${prefix} ${t} ${line}\n`).join(''));
+      } else if (e.type === 'bytes') {
+        // A step's transfer is a line of that step; a build's own (export, push) is a vertex of its own.
+        const v = e.digest ? ids.get(e.digest) : idOf(`bytes:${e.id}`, e.name);
+        write(`#${v?.n ?? '?'} ${e.digest ? transferText(e) : transferText({ ...e, name: '' }).trimStart()}\n`);
+        if (!e.digest && e.done) write(`#${v!.n} DONE ${(e.elapsed / 1000).toFixed(1)}s\n`);
+      } else if (e.type === 'summary') {
+        for (const l of summaryLines(e)) write(`${l}\n`);
       } else {
         write(`${e.type === 'warning' ? 'WARNING' : 'INFO'}: ${e.message}\n`);
       }

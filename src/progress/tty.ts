@@ -1,5 +1,6 @@
 import pc from 'picocolors';
-import type { ProgressEvent, ProgressSink } from './events.ts';
+import type { BytesEvent, ProgressEvent, ProgressSink } from './events.ts';
+import { summaryLines, transferText } from './format.ts';
 
 interface Row {
   name: string;
@@ -8,6 +9,8 @@ interface Row {
   ended?: number;
   logs: string[];
   partial: string;
+  /** Transfers of this step (or, for a build's own transfer, the row's one), by id: their last event. */
+  transfers: Map<string, BytesEvent>;
 }
 
 const LOG_LINES = 6;
@@ -22,6 +25,7 @@ const FRAME_MS = 100;
 export function createTtyPrinter(out: NodeJS.WriteStream, now = Date.now): ProgressSink {
   const rows = new Map<string, Row>();
   const messages: string[] = [];
+  let summary: string[] = [];
   const start = now();
   let drawn = 0;
   let dirty = false;
@@ -47,6 +51,7 @@ export function createTtyPrinter(out: NodeJS.WriteStream, now = Date.now): Progr
       const line = `${text.padEnd(w - time.length)}${time}`;
       lines.push(r.status === 'error' ? pc.red(line) : r.status === 'running' ? line : pc.blue(line));
       if (r.status === 'running' || r.status === 'error') {
+        for (const t of r.transfers.values()) lines.push(pc.dim(fit(` => => ${transferText(t)}`, w)));
         const tail = [...r.logs, ...(r.partial ? [r.partial] : [])].slice(-LOG_LINES);
         for (const l of tail) lines.push(pc.dim(fit(` => => ${l}`, w)));
       }
@@ -72,7 +77,7 @@ export function createTtyPrinter(out: NodeJS.WriteStream, now = Date.now): Progr
       if (e.type === 'vertex') {
         let r = rows.get(e.digest);
         if (!r) {
-          r = { name: e.name, status: 'running', started: e.time, logs: [], partial: '' };
+          r = { name: e.name, status: 'running', started: e.time, logs: [], partial: '', transfers: new Map() };
           rows.set(e.digest, r);
         }
         if (e.status === 'started') r.started = e.time;
@@ -91,6 +96,22 @@ export function createTtyPrinter(out: NodeJS.WriteStream, now = Date.now): Progr
         r.partial = parts.pop() ?? '';
         r.logs.push(...parts);
         if (r.logs.length > LOG_LINES) r.logs.splice(0, r.logs.length - LOG_LINES);
+      } else if (e.type === 'bytes') {
+        // A step's transfer shows under it; a build's own (export, push) is a row of its own.
+        const key = e.digest || `bytes:${e.id}`;
+        let r = rows.get(key);
+        if (!r && e.digest) return;
+        if (!r) {
+          r = { name: e.name, status: 'running', started: e.time - e.elapsed, logs: [], partial: '', transfers: new Map() };
+          rows.set(key, r);
+        }
+        r.transfers.set(e.id, e);
+        if (!e.digest && e.done) {
+          r.status = 'done';
+          r.ended = e.time;
+        }
+      } else if (e.type === 'summary') {
+        summary = summaryLines(e);
       } else {
         messages.push(`${e.type === 'warning' ? pc.yellow('WARNING') : 'INFO'}: ${e.message}`);
       }
@@ -102,6 +123,7 @@ export function createTtyPrinter(out: NodeJS.WriteStream, now = Date.now): Progr
       clearInterval(timer);
       draw(true);
       for (const m of messages) out.write(`${m}\n`);
+      for (const l of summary) out.write(`${l}\n`);
     },
   };
 }

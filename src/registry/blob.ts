@@ -156,7 +156,7 @@ export async function blobBytes(t: Transport, ref: Reference, desc: Descriptor, 
  * nothing is left at `path`. Concurrent calls for the same path are safe (last rename wins,
  * with identical content).
  */
-export async function blobToFile(t: Transport, ref: Reference, desc: Descriptor, path: string): Promise<void> {
+export async function blobToFile(t: Transport, ref: Reference, desc: Descriptor, path: string, onBytes?: (n: number) => void): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempName(path);
   const fh = await open(tmp, 'w', 0o644);
@@ -167,6 +167,7 @@ export async function blobToFile(t: Transport, ref: Reference, desc: Descriptor,
         const { bytesWritten } = await fh.write(c, off, c.byteLength - off);
         off += bytesWritten;
       }
+      onBytes?.(c.byteLength);
     }
     await fh.sync();
     await fh.close();

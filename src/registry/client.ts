@@ -54,7 +54,8 @@ export interface RegistryClient {
    * Downloads the blob to `path` through a temp file beside it, verifying size and digest
    * while streaming, then renames it into place. Never leaves a partial file at `path`.
    */
-  fetchBlobToFile(ref: Reference, desc: Descriptor, path: string): Promise<void>;
+  /** Downloads a verified blob to `path`; `onBytes` hears of each chunk written (its size). */
+  fetchBlobToFile(ref: Reference, desc: Descriptor, path: string, onBytes?: (n: number) => void): Promise<void>;
   /** Uploads a blob unless the repository has it. */
   pushBlob(ref: Reference, desc: Descriptor, open: (range?: { start: number; end: number }) => NodeJS.ReadableStream | Buffer, opts?: PushBlobOptions): Promise<'exists' | 'mounted' | 'pushed'>;
   /** Puts a manifest or index under a tag (or its digest). */
@@ -87,8 +88,8 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     fetchBlob: async function fetchBlob(ref, desc) {
       return blobStream(t, ref, desc);
     },
-    fetchBlobToFile: function fetchBlobToFile(ref, desc, path) {
-      return blobToFile(t, ref, desc, path);
+    fetchBlobToFile: function fetchBlobToFile(ref, desc, path, onBytes) {
+      return blobToFile(t, ref, desc, path, onBytes);
     },
     pushBlob: function push(ref, desc, open, o) {
       return pushBlob(t, ref, desc, open, o);

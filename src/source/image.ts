@@ -2,7 +2,7 @@ import type { Platform } from '../oci/types.ts';
 import { sha256, type Digest } from '../util/digest.ts';
 import { KilnError } from '../util/errors.ts';
 import type { Store } from '../store/index.ts';
-import type { SourceFactory, SourceInstance, SourceRef } from './types.ts';
+import type { SourceContext, SourceFactory, SourceInstance, SourceRef } from './types.ts';
 import { applyLayerBlob } from '../snapshot/apply-layer.ts';
 import type { Descriptor } from '../oci/types.ts';
 import type { Reference } from '../oci/reference.ts';
@@ -31,7 +31,7 @@ export function createImageSource(resolver: ImageResolver, hostPlatform: Platfor
         }
         const chainIds = chainIdsOf(diffIds);
         const blobs = layers.map((l, i) =>
-          ctx.store.snapshots.byChainId(chainIds[i]!) ? Promise.resolve() : ensureBlob(ctx.store, resolver, img.ref, l as Descriptor),
+          ctx.store.snapshots.byChainId(chainIds[i]!) ? Promise.resolve() : ensureBlob(ctx.store, resolver, img.ref, l as Descriptor, ctx),
         );
         blobs.forEach((b) => b.catch(() => {}));
         let parent: string | null = null;
@@ -64,11 +64,13 @@ export function createImageSource(resolver: ImageResolver, hostPlatform: Platfor
   };
 }
 
-async function ensureBlob(store: Store, resolver: ImageResolver, ref: Reference, desc: Descriptor): Promise<void> {
+async function ensureBlob(store: Store, resolver: ImageResolver, ref: Reference, desc: Descriptor, ctx: SourceContext): Promise<void> {
   const d = desc.digest as Digest;
   if (await store.content.has(d)) return;
   const tmp = store.content.ingestPath();
-  await resolver.registry.fetchBlobToFile(ref, desc, tmp);
+  const bytes = ctx.transfer?.(`pull ${d}`, `pulling ${d.slice(0, 19)}`, desc.size);
+  await resolver.registry.fetchBlobToFile(ref, desc, tmp, bytes?.add);
+  bytes?.done();
   await store.content.adopt(tmp, d);
   rememberBlobOrigin(store, d, ref);
 }

@@ -16,6 +16,8 @@ export interface SourceContext {
   /** The platform the op asks for, if any. */
   platform?: Platform;
   signal: AbortSignal;
+  /** Reports the bytes of a transfer the source makes (shown in the step's progress): `add` per chunk, `done` at the end. */
+  transfer?(id: string, name: string, total?: number): { add(n: number): void; done(): void };
 }
 
 /**

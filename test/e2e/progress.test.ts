@@ -1,7 +1,7 @@
 /** What people see: the tty view under a pseudo-terminal (script), and rawjson validated by a schema. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
@@ -21,10 +21,21 @@ afterAll(async () => {
   await state.cleanup();
 });
 
+/** The rawjson schema (docs/progress.md), strict: an unknown field fails. */
 const Event = v.variant('type', [
-  v.object({ type: v.literal('vertex'), digest: v.string(), name: v.string(), status: v.picklist(['started', 'cached', 'completed', 'error']), time: v.number(), error: v.optional(v.string()), reason: v.optional(v.string()) }),
-  v.object({ type: v.literal('log'), digest: v.string(), stream: v.picklist(['stdout', 'stderr']), data: v.string(), time: v.number() }),
-  v.object({ type: v.picklist(['warning', 'info']), message: v.string(), time: v.number() }),
+  v.strictObject({ type: v.literal('vertex'), digest: v.string(), name: v.string(), status: v.picklist(['started', 'cached', 'completed', 'error']), time: v.number(), error: v.optional(v.string()), reason: v.optional(v.string()) }),
+  v.strictObject({ type: v.literal('log'), digest: v.string(), stream: v.picklist(['stdout', 'stderr']), data: v.string(), time: v.number() }),
+  v.strictObject({ type: v.picklist(['warning', 'info']), message: v.string(), time: v.number() }),
+  v.strictObject({ type: v.literal('bytes'), digest: v.string(), id: v.string(), name: v.string(), current: v.number(), total: v.optional(v.number()), elapsed: v.number(), done: v.optional(v.boolean()), time: v.number() }),
+  v.strictObject({
+    type: v.literal('summary'),
+    seconds: v.number(),
+    ran: v.number(),
+    cached: v.number(),
+    warnings: v.number(),
+    outputs: v.array(v.strictObject({ kind: v.string(), dest: v.optional(v.string()), digest: v.optional(v.string()) })),
+    time: v.number(),
+  }),
 ]);
 
 describe('progress', () => {
@@ -44,10 +55,48 @@ describe('progress', () => {
     expect(raw).toContain('\x1b[2K'); // redraws in place
   });
 
-  test('rawjson: one valid event per line', async () => {
-    const r = await runKiln(['build', '--progress=rawjson', ctx.dir], { root: state.root });
-    expect(r.code).toBe(0);
-    const events = r.stderr.trim().split('\n').map((l) => v.parse(Event, JSON.parse(l)));
-    expect(events.filter((e) => e.type === 'vertex' && e.status === 'cached').length).toBeGreaterThanOrEqual(3);
+  test('rawjson: one valid event per line: steps, transfers (a pull, an export) and the summary last', async () => {
+    const fresh = await tempStateDir();
+    try {
+      const oci = join(fresh.root, 'out.tar');
+      const r = await runKiln(['build', '--progress=rawjson', '-o', `type=oci,dest=${oci}`, ctx.dir], { root: fresh.root });
+      expect(r.code).toBe(0);
+      const events = r.stderr.trim().split('\n').map((l) => v.parse(Event, JSON.parse(l)));
+      // The base image's layer, pulled within its step, ends with its full size.
+      const from = events.find((e) => e.type === 'vertex' && e.name.startsWith('[1/3] FROM'));
+      const pulled = events.filter((e) => e.type === 'bytes' && e.id.startsWith('pull ') && e.done);
+      expect(pulled.length).toBeGreaterThan(0);
+      for (const p of pulled) if (p.type === 'bytes') expect([p.digest, p.current]).toEqual([from!.type === 'vertex' ? from!.digest : '', p.total!]);
+      // The export's bytes are the build's own (no step), and its total is the file written.
+      const written = events.find((e) => e.type === 'bytes' && e.id.startsWith('export oci') && e.done);
+      expect(written?.type === 'bytes' && written.digest).toBe('');
+      expect(written?.type === 'bytes' && written.current).toBe((await stat(oci)).size);
+      const last = events.at(-1)!;
+      expect(last.type).toBe('summary');
+      if (last.type === 'summary') {
+        expect(last.ran).toBeGreaterThanOrEqual(2);
+        expect(last.outputs).toEqual([{ kind: 'oci', dest: oci, digest: expect.stringMatching(/^sha256:/) }]);
+      }
+      const again = await runKiln(['build', '--progress=rawjson', ctx.dir], { root: fresh.root });
+      const cachedEvents = again.stderr.trim().split('\n').map((l) => v.parse(Event, JSON.parse(l)));
+      expect(cachedEvents.filter((e) => e.type === 'vertex' && e.status === 'cached').length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
+  test('plain: a pull as byte lines of its step, the export as a step of its own, the summary at the end', async () => {
+    const fresh = await tempStateDir();
+    try {
+      const r = await runKiln(['build', '--progress=plain', '-o', `type=tar,dest=${join(fresh.root, 'fs.tar')}`, ctx.dir], { root: fresh.root });
+      expect(r.code).toBe(0);
+      const from = /^#(\d+) \[1\/3\] FROM /m.exec(r.stderr)![1];
+      expect(r.stderr).toMatch(new RegExp(`^#${from} pulling sha256:[0-9a-f]{12} [\\d.]+[kM]?B done$`, 'm'));
+      const tar = /^#(\d+) writing tar .*fs\.tar$/m.exec(r.stderr)![1];
+      expect(r.stderr).toMatch(new RegExp(`^#${tar} [\\d.]+[kM]?B done\n#${tar} DONE [\\d.]+s$`, 'm'));
+      expect(r.stderr).toMatch(/^done in [\d.]+s: \d+ steps run, \d+ cached, 0 warnings\n  tar .*fs\.tar\n/m);
+    } finally {
+      await fresh.cleanup();
+    }
   });
 });

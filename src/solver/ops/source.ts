@@ -1,3 +1,4 @@
+import { bytesReporter } from '../../progress/events.ts';
 import type { SourceOp } from '../../llb/types.ts';
 import { KilnError } from '../../util/errors.ts';
 import type { SourceFactory } from '../../source/types.ts';
@@ -12,7 +13,12 @@ export function createSourceOp(schemes: Record<string, SourceFactory>): OpResolv
     if (!factory) {
       throw new KilnError(`unsupported source ${JSON.stringify(body.identifier)}`, { kind: 'input', hint: `kiln knows: ${Object.keys(schemes).join(', ')}` });
     }
-    const src = factory(body.identifier, body.attrs ?? {}, { store: ctx.store, platform: ctx.op.platform, signal: ctx.signal });
+    const src = factory(body.identifier, body.attrs ?? {}, {
+      store: ctx.store,
+      platform: ctx.op.platform,
+      signal: ctx.signal,
+      transfer: (id, name, total) => bytesReporter(ctx.progress, { digest: ctx.digest, id, name, total }),
+    });
     return {
       cacheable: src.cacheable,
       cacheKeyParts: () => src.cacheKeyParts(),
