@@ -1,3 +1,4 @@
+import { nearest } from './unknown-option.ts';
 import { dirname, resolve, basename } from 'node:path';
 import { stat, readFile, writeFile } from 'node:fs/promises';
 import { diskOf, gcPolicies, loadConfig, registryOptions } from './config.ts';
@@ -159,7 +160,10 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
   const labels = parseKeyValues(many(f.label), '--label');
   for (const [k, v] of Object.entries(opts)) if (k.startsWith('label:')) labels[k.slice(6)] = v;
   const progress = (f.progress ?? (f.quiet ? 'quiet' : 'auto')) as BuildRequest['progress'];
-  if (!PROGRESS.includes(progress)) throw usageError(`invalid --progress "${f.progress}"`, `use one of: ${PROGRESS.join(', ')}`);
+  if (!PROGRESS.includes(progress)) {
+    const near = nearest(String(f.progress), [...PROGRESS]);
+    throw usageError(`invalid --progress "${f.progress}"${near ? ` (did you mean ${near}?)` : ''}`, `use one of: ${PROGRESS.join(', ')}`);
+  }
   const network = f.network ?? 'host';
   if (network !== 'host' && network !== 'none' && network !== 'default') throw usageError(`invalid --network "${network}"`, 'use default, host or none');
   // --platform (docker), or buildctl's --opt platform=

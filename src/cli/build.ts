@@ -101,7 +101,12 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
   if (req.load) planned.push({ exporter: createDockerLoadExporter(findDockerCli()), image: imageOptions({ type: 'docker', attrs: {} }, epoch), isImage: true });
   // The context's checksum starts first, on a worker, while the store opens and the frontend runs.
   const pool = sharedWorkerPool();
-  const checksum = memoChecksum((dir, filter) => pool.run('checksumTree', dir, filter));
+  const contextRead = new Map<string, number>();
+  const checksum = memoChecksum(async (dir, filter) => {
+    const r = await pool.run('checksumTree', dir, filter);
+    contextRead.set(dir, (contextRead.get(dir) ?? 0) + r.bytesRead);
+    return r.digest;
+  });
   void prefetchContext(req, checksum, stateLayout(req.root).contextIndex);
   let store: Store;
   try {
@@ -131,7 +136,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     const ops: OpResolvers = {
       source: createSourceOp({
         'docker-image': createImageSource(resolver, hostPlatform()),
-        local: createLocalSource(req.locals, checksum, store.layout.contextIndex),
+        local: createLocalSource(req.locals, checksum, store.layout.contextIndex, (dir) => [...contextRead].reduce((n, [d, b]) => (d === dir || d.startsWith(`${dir}/`) ? n + b : n), 0)),
         https: createHttpSource(),
         http: createHttpSource(),
         git: createGitSource(),

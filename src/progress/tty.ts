@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { createColors } from 'picocolors';
 import type { BytesEvent, ProgressEvent, ProgressSink } from './events.ts';
 import { summaryLines, transferText } from './format.ts';
 
@@ -23,6 +23,8 @@ const FRAME_MS = 100;
  * of the terminal, and leaves the final frame on screen.
  */
 export function createTtyPrinter(out: NodeJS.WriteStream, now = Date.now): ProgressSink {
+  // Colors for the stream written to (picocolors alone looks at stdout): off with NO_COLOR.
+  const pc = createColors(!!out.isTTY && !process.env.NO_COLOR);
   const rows = new Map<string, Row>();
   const messages: string[] = [];
   let summary: string[] = [];

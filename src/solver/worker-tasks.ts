@@ -9,7 +9,8 @@ import type { copyFiles } from './ops/file-copy.ts';
  */
 export const workerTasks = {
   createLayerBlob: async (dir: string | string[], dest: string, opts?: Parameters<typeof createLayerBlob>[2]) => (await import('../snapshot/pack.ts')).createLayerBlob(dir, dest, opts),
-  checksumTree: async (root: string, filter?: Parameters<typeof checksumTree>[1]) => (await import('../source/local-checksum.ts')).checksumTree(root, filter),
+  /** A context's checksum and the bytes it read. */
+  checksumTree: async (root: string, filter?: Parameters<typeof checksumTree>[1]) => (await import('../source/local-checksum.ts')).checksumTreeRead(root, filter),
   /** COPY/ADD: file reads, writes and archive extraction (mounts are made by the caller). */
   copyFiles: async (a: Parameters<typeof copyFiles>[0], o: Parameters<typeof copyFiles>[1]) => (await import('./ops/file-copy.ts')).copyFiles(a, o),
   /** Incremental COPY: a layer cloned with hard links (see clone-layer.ts). */

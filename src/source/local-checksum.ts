@@ -30,17 +30,23 @@ export function excludeFilter(f: ChecksumFilter = {}): (rel: string, isDir: bool
  * (context-index.ts) an unchanged directory costs one readdir and its entries' lstat.
  */
 export async function checksumTree(root: string, filter: ChecksumFilter = {}): Promise<Digest> {
+  return (await checksumTreeRead(root, filter)).digest;
+}
+
+/** checksumTree, and how many bytes of files it read (what the metadata index could not vouch for). */
+export async function checksumTreeRead(root: string, filter: ChecksumFilter = {}): Promise<{ digest: Digest; bytesRead: number }> {
   const index = filter.indexFile ? openContextIndex(filter.indexFile) : undefined;
-  const walk = treeWalker(root, filter, index);
+  const read = { bytes: 0 };
+  const walk = treeWalker(root, filter, index, read);
   const { digest } = await walk('', lstatSync(root, { throwIfNoEntry: false }));
   index?.save();
-  return `sha256:${digest}`;
+  return { digest: `sha256:${digest}`, bytesRead: read.bytes };
 }
 
 type Walk = (rel: string, dst: Stats | undefined) => Promise<{ digest: string; tree?: string }>;
 
 /** The walk of checksumTree: a directory's digest and tree signature. */
-function treeWalker(root: string, filter: ChecksumFilter, index: ContextIndex | undefined): Walk {
+function treeWalker(root: string, filter: ChecksumFilter, index: ContextIndex | undefined, read: { bytes: number } = { bytes: 0 }): Walk {
   const exclude = excludeFilter(filter);
   const pre = filter.prefix ? `${filter.prefix.replace(/^\/+|\/+$/g, '')}/` : '';
   const now = Date.now();
@@ -99,6 +105,7 @@ function treeWalker(root: string, filter: ChecksumFilter, index: ContextIndex | 
       let sum = index?.file(k, e.st);
       if (sum === undefined) {
         sum = await fileDigest(e.abs, e.r, e.st.size);
+        read.bytes += e.st.size;
         index?.rememberFile(k, e.st, sum);
       }
       return `f ${e.name} ${(e.st.mode & 0o7777).toString(8)} ${e.st.size} ${sum}`;

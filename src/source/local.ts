@@ -26,8 +26,10 @@ export function createLocalSource(
   dirs: LocalDirs,
   checksum: (dir: string, filter?: ChecksumFilter) => Promise<string> = checksumTree,
   indexDir?: string,
+  /** Bytes of `dir` the build's checksums read so far (reported as the context's transfer). */
+  bytesRead?: (dir: string) => number,
 ): SourceFactory {
-  return function localSource(identifier, attrs): SourceInstance {
+  return function localSource(identifier, attrs, ctx): SourceInstance {
     const name = identifier.slice('local://'.length);
     const dir = dirs[name];
     if (!dir) throw new KilnError(`no local directory named "${name}" was given to this build`, { kind: 'usage', hint: `pass --local ${name}=DIR` });
@@ -39,6 +41,13 @@ export function createLocalSource(
       cacheKeyParts: () => (sum ??= checksum(dir, { excludePatterns: excludes, indexFile })),
       contentKey: (paths) => checksumSelected(dir, paths, excludes, checksum, indexFile),
       async load() {
+        // kiln reads a context in place: what it "transfers" is what its checksums had to read.
+        const read = bytesRead?.(dir);
+        if (read !== undefined) {
+          const t = ctx.transfer?.(`context ${name}`, 'transferring context:');
+          t?.add(read);
+          t?.done();
+        }
         return { kind: 'local', name, dir, excludePatterns: excludes, indexFile };
       },
     };

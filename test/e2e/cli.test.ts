@@ -88,6 +88,9 @@ describe('kiln commands', () => {
     expect(badOutput.stderr).toContain('unsupported output type "nope"');
     const noContext = await runKiln(['build'], { root: state.root });
     expect(noContext.code).toBe(2);
+    const badValue = await runKiln(['build', '--progress=plian', '.'], { root: state.root });
+    expect(badValue.code).toBe(2);
+    expect(badValue.stderr).toContain('invalid --progress "plian" (did you mean plain?)');
   });
 
   test('a Dockerfile error names file:line and shows the line', async () => {

@@ -53,6 +53,14 @@ describe('progress', () => {
     expect(first).toBeGreaterThan(-1);
     expect(first).toBeLessThan(last);
     expect(raw).toContain('\x1b[2K'); // redraws in place
+    expect(raw).toMatch(/\x1b\[3\dm/); // colored
+    // NO_COLOR: the same view without colors.
+    const plainTranscript = join(state.root, 'tty-nocolor.out');
+    const n = spawnSync('script', ['-qfec', `${kilnBin} build ${ctx.dir}`, plainTranscript], { encoding: 'utf8', env: { ...process.env, KILN_ROOT: state.root, TERM: 'xterm', NO_COLOR: '1' } });
+    expect(n.status).toBe(0);
+    const noColor = await readFile(plainTranscript, 'utf8');
+    expect(noColor).toContain('FINISHED');
+    expect(noColor).not.toMatch(/\x1b\[3\dm/);
   });
 
   test('rawjson: one valid event per line: steps, transfers (a pull, an export) and the summary last', async () => {
@@ -92,6 +100,8 @@ describe('progress', () => {
       expect(r.code).toBe(0);
       const from = /^#(\d+) \[1\/3\] FROM /m.exec(r.stderr)![1];
       expect(r.stderr).toMatch(new RegExp(`^#${from} pulling sha256:[0-9a-f]{12} [\\d.]+[kM]?B done$`, 'm'));
+      // The context: read in place; what its checksum read is its "transfer".
+      expect(r.stderr).toMatch(/^#\d+ transferring context: [\d.]+k?B done$/m);
       const tar = /^#(\d+) writing tar .*fs\.tar$/m.exec(r.stderr)![1];
       expect(r.stderr).toMatch(new RegExp(`^#${tar} [\\d.]+[kM]?B done\n#${tar} DONE [\\d.]+s$`, 'm'));
       expect(r.stderr).toMatch(/^done in [\d.]+s: \d+ steps run, \d+ cached, 0 warnings\n  tar .*fs\.tar\n/m);
