@@ -35,7 +35,8 @@ export function createTtyPrinter(out: NodeJS.WriteStream, now = Date.now): Progr
   const timer = setInterval(() => dirty && draw(false), FRAME_MS);
   (timer as { unref?: () => void }).unref?.();
 
-  const width = () => Math.max(40, (out.columns || 80) - 1);
+  // Never wider than the terminal: a wrapped line would break the redraw (which counts lines).
+  const width = () => Math.max(20, (out.columns || 80) - 1);
   const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
   const fit = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s);
 
@@ -45,7 +46,7 @@ export function createTtyPrinter(out: NodeJS.WriteStream, now = Date.now): Progr
     const done = list.filter((r) => r.status !== 'running').length;
     const elapsed = secs(now() - start);
     const head = `[+] Building ${elapsed} (${done}/${list.length})${final ? ' FINISHED' : ''}`;
-    const lines = [final ? pc.blue(head) : head];
+    const lines = [final ? pc.blue(fit(head, w)) : fit(head, w)];
     for (const r of list) {
       const time = r.status === 'cached' ? '0.0s' : secs((r.ended ?? now()) - r.started);
       const tag = r.status === 'cached' ? 'CACHED ' : r.status === 'error' ? 'ERROR ' : '';

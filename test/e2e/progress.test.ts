@@ -1,6 +1,6 @@
 /** What people see: the tty view under a pseudo-terminal (script), and rawjson validated by a schema. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
@@ -61,7 +61,15 @@ describe('progress', () => {
     const noColor = await readFile(plainTranscript, 'utf8');
     expect(noColor).toContain('FINISHED');
     expect(noColor).not.toMatch(/\x1b\[3\dm/);
-  });
+    // A narrow terminal: no line of the view is wider than it (a wrapped line would break the redraw).
+    const narrowTranscript = join(state.root, 'tty-narrow.out');
+    const w = spawnSync('script', ['-qfec', `stty cols 30; ${kilnBin} build --no-cache ${ctx.dir}`, narrowTranscript], { encoding: 'utf8', env: { ...process.env, KILN_ROOT: state.root, TERM: 'xterm', NO_COLOR: '1' } });
+    expect(w.status).toBe(0);
+    const narrow = (await readFile(narrowTranscript, 'utf8')).split(/\r?\n/).map((l) => l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''));
+    const view = narrow.filter((l) => l.startsWith('[+]') || l.startsWith(' =>'));
+    expect(view.length).toBeGreaterThan(3);
+    for (const l of view) expect([...l].length).toBeLessThanOrEqual(30);
+  }, 30_000);
 
   test('rawjson: one valid event per line: steps, transfers (a pull, an export) and the summary last', async () => {
     const fresh = await tempStateDir();
@@ -91,7 +99,7 @@ describe('progress', () => {
     } finally {
       await fresh.cleanup();
     }
-  });
+  }, 30_000);
 
   test('plain: a pull as byte lines of its step, the export as a step of its own, the summary at the end', async () => {
     const fresh = await tempStateDir();
@@ -108,5 +116,32 @@ describe('progress', () => {
     } finally {
       await fresh.cleanup();
     }
-  });
+  }, 30_000);
+
+  test('Ctrl-C cancels: exit 130, "build canceled", nothing left running, the next build works', async () => {
+    const slow = await makeContext({ Dockerfile: `FROM ${reg.ref}\nRUN echo started-sleeping && sleep 60\n` });
+    try {
+      const child = spawn(kilnBin, ['build', '--progress=plain', '--no-cache', slow.dir], { env: { ...process.env, KILN_ROOT: state.root } });
+      let err = '';
+      let sent = false;
+      const code = await new Promise<number | null>((resolve) => {
+        child.stderr.on('data', (c: Buffer) => {
+          err += c.toString();
+          // Once the step's own output shows it runs (one Ctrl-C: a second one ends kiln at once).
+          if (!sent && /^#\d+ [\d.]+ started-sleeping$/m.test(err)) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        });
+        child.on('exit', (c) => resolve(c));
+      });
+      expect(code).toBe(130);
+      expect(err).toContain('build canceled');
+      expect(spawnSync('runc', ['list', '-q'], { encoding: 'utf8' }).stdout.trim()).toBe('');
+      const again = await runKiln(['build', '--progress=plain', ctx.dir], { root: state.root });
+      expect(again.code).toBe(0);
+    } finally {
+      await slow.cleanup();
+    }
+  }, 60_000);
 });
