@@ -221,7 +221,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     const outcome = await exportAll();
     for (const name of pushes) {
       const started = Date.now();
-      const digest = await pushImage(store, registry, name, (line) => progress.emit({ type: 'info', message: `push ${name}: ${line}`, time: Date.now() }), (id, label, total) => bytesReporter(progress, { digest: '', id, name: label, total }));
+      const digest = await pushImage(store, registry, name, (line) => progress.emit({ type: 'info', message: `push ${name}: ${line}`, time: Date.now() }), transfer);
       progress.emit({ type: 'info', message: `pushed ${name} (${digest}) in ${((Date.now() - started) / 1000).toFixed(1)}s`, time: Date.now() });
     }
     if (req.gc) await autoGc(store, req.gc, progress);

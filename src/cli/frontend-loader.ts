@@ -41,14 +41,17 @@ const DefinitionSchema = v.object({
   output: v.nullable(v.object({ digest: v.string(), index: v.number() })),
 });
 
+/** An OCI image config as a frontend returns it. */
+const ConfigSchema = v.object({
+  architecture: v.pipe(v.string(), v.minLength(1)),
+  os: v.pipe(v.string(), v.minLength(1)),
+  config: v.record(v.string(), v.any()),
+  rootfs: v.object({ type: v.literal('layers'), diff_ids: v.array(v.string()) }),
+});
+
 const ResultSchema = v.object({
   definition: DefinitionSchema,
-  config: v.object({
-    architecture: v.pipe(v.string(), v.minLength(1)),
-    os: v.pipe(v.string(), v.minLength(1)),
-    config: v.record(v.string(), v.any()),
-    rootfs: v.object({ type: v.literal('layers'), diff_ids: v.array(v.string()) }),
-  }),
+  config: ConfigSchema,
   annotations: v.optional(v.record(v.string(), v.string())),
   platforms: v.optional(
     v.pipe(
@@ -56,7 +59,7 @@ const ResultSchema = v.object({
         v.object({
           platform: v.object({ os: v.pipe(v.string(), v.minLength(1)), architecture: v.pipe(v.string(), v.minLength(1)), variant: v.optional(v.string()) }),
           definition: DefinitionSchema,
-          config: v.object({ architecture: v.string(), os: v.string(), config: v.record(v.string(), v.any()), rootfs: v.object({ type: v.literal('layers'), diff_ids: v.array(v.string()) }) }),
+          config: ConfigSchema,
         }),
       ),
       v.minLength(1, 'platforms needs at least one entry'),

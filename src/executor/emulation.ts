@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mount } from '../platform/linux-fs.ts';
+import { hostArch } from '../util/host-arch.ts';
 
 export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 export const BINFMT_CONF_DIR = '/usr/lib/binfmt.d';
@@ -43,19 +44,13 @@ export interface Emulator {
   fixBinary: boolean;
 }
 
-/** This machine's architecture, by OCI's name. */
-export function hostArchitecture(): string {
-  const byNode: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64', mips: 'mips', mipsel: 'mipsle' };
-  return byNode[process.arch] ?? process.arch;
-}
-
 /**
  * For a step of `platform` whose programs the kernel refused (`exec format error` in its
  * output) with no emulator for its architecture: the message to give instead of the exit code.
  */
 export function cannotRunHere(platform: { os: string; architecture: string; variant?: string } | undefined, output: string[]): { message: string; hint: string } | undefined {
   if (!platform || !output.some((l) => l.includes('exec format error'))) return undefined;
-  const host = hostArchitecture();
+  const host = hostArch().architecture;
   if (runnableArchitectures(host).includes(platform.architecture)) return undefined;
   const name = `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`;
   return {

@@ -7,7 +7,7 @@
 import { sha256, type Digest } from '../util/digest.ts';
 import { DOCKER_MANIFEST_LIST, OCI_INDEX } from '../oci/media-types.ts';
 import type { Descriptor } from '../oci/types.ts';
-import { attestationManifest, platformEntry, provenanceStatement, subjectName, withProvenance, type Platform } from './attestation.ts';
+import { attestationManifest, platformEntry, provenanceStatement, withProvenance, type Platform } from './attestation.ts';
 import { blobPath, imageBlobRecords, type LayoutRecord } from './layout.ts';
 import { encodeGoJson } from './canonical-json.ts';
 import { buildImageBlobs, type EncodedBlob, type ImageBlobs } from './image-blobs.ts';
@@ -79,4 +79,3 @@ export function exportBlobs(src: ExportSource, names: string[], opts: { ociMedia
   return { top: attested ? attested.index.descriptor : blobs.manifest.descriptor, records, images: [{ image: src.image, blobs }], configDigest: blobs.config.descriptor.digest as Digest };
 }
 
-export { subjectName };

@@ -5,6 +5,7 @@
  */
 import process from 'node:process';
 import { KilnError } from '../util/errors.ts';
+import { hostArch } from '../util/host-arch.ts';
 
 export interface Platform {
   os: string;
@@ -19,23 +20,10 @@ const KNOWN_OS = new Set([
   'openbsd', 'plan9', 'solaris', 'wasip1', 'windows',
 ]);
 
-const NODE_ARCH: Record<string, { architecture: string; variant?: string }> = {
-  x64: { architecture: 'amd64' },
-  arm64: { architecture: 'arm64', variant: 'v8' },
-  arm: { architecture: 'arm', variant: 'v7' },
-  ia32: { architecture: '386' },
-  ppc64: { architecture: 'ppc64le' },
-  s390x: { architecture: 's390x' },
-  riscv64: { architecture: 'riscv64' },
-  loong64: { architecture: 'loong64' },
-  mips: { architecture: 'mips' },
-  mipsel: { architecture: 'mipsle' },
-};
-
 /** The platform of the running process, as BuildKit reports it (arm64 carries variant v8). */
 export function hostPlatform(): Platform {
   const os = process.platform === 'win32' ? 'windows' : process.platform;
-  const a = NODE_ARCH[process.arch] ?? { architecture: process.arch };
+  const a = hostArch();
   return a.variant ? { os, architecture: a.architecture, variant: a.variant } : { os, architecture: a.architecture };
 }
 

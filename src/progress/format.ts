@@ -1,17 +1,6 @@
 /** How progress shows sizes, rates and the end of a build (shared by the plain and tty printers). */
 import type { BytesEvent, SummaryEvent } from './events.ts';
-
-/** Decimal units, as BuildKit's progress shows them (`12.3MB`). */
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)}${units[i]}`;
-}
+import { formatBytes } from '../util/units.ts';
 
 /** `pulling sha256:3f4a… 1.20MB / 3.40MB 12.0MB/s` (or `… 3.40MB done`). */
 export function transferText(e: BytesEvent): string {

@@ -136,8 +136,7 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
     const key = await keyOf(digest);
     const cacheable = s.cacheable !== false;
     const n = outputCount(op);
-    const noCache = opts.noCache;
-    const useCache = cacheable && !noCache && !md.ignoreCache;
+    const useCache = cacheable && !opts.noCache && !md.ignoreCache;
     const lookup = async (): Promise<Ref[] | undefined> => {
       const hits = Array.from({ length: n }, (_, i) => opts.store.cache.get(key, i));
       if (!hits.every((h) => h && (h.snapshot === null || opts.store.snapshots.get(h.snapshot)))) return undefined;
@@ -167,7 +166,7 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
       }
     }
     const ident = stepIdent(ctx.name, md.locations?.[0]?.file);
-    const reason = cacheable ? (noCache ? 'the cache is off for this build (--no-cache)' : md.ignoreCache ? 'the cache is off for this step (--no-cache-filter)' : missReason(opts.store.steps.previous(ident, key)?.facts as KeyFacts | undefined, facts.get(digest)!)) : undefined;
+    const reason = cacheable ? (opts.noCache ? 'the cache is off for this build (--no-cache)' : md.ignoreCache ? 'the cache is off for this step (--no-cache-filter)' : missReason(opts.store.steps.previous(ident, key)?.facts as KeyFacts | undefined, facts.get(digest)!)) : undefined;
     try {
       // The step counts as started when it may run (a free RUN slot), and ends once recorded.
       const start = async () => {
