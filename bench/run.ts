@@ -17,7 +17,10 @@
  *                (BENCH_EXPORT_MIB sets the size)
  *   progress     a build whose RUN prints 10,000 lines, in each progress mode vs --progress=none
  *                (tty under `script`, against none under `script`)
- * BENCH_ONLY=context|export|progress runs one scenario alone.
+ *   remote cache a fresh state dir importing a registry cache (--cache-from) vs the same build
+ *                cold, next to sha256+gunzip of the layers it downloads; and BuildKit's
+ *                remote-cache build when a Docker engine answers
+ * BENCH_ONLY=context|export|progress|remote-cache runs one scenario alone.
  */
 import { closeSync, createWriteStream, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { createPlainPrinter } from '../src/progress/plain.ts';
@@ -30,6 +33,7 @@ import { randomBytes } from 'node:crypto';
 import { kilnBin } from '../test/helpers/kiln.ts';
 import { withBusyboxRegistry } from '../test/helpers/busybox-image.ts';
 import { makeTempDir, removeAll } from '../src/util/fs.ts';
+import { remoteCacheBench } from './remote-cache.ts';
 import { dockerAvailable, freshExt4, hashTreeMs, median, row, runtimeStartFloor, timeCommand } from './lib.ts';
 
 const N = Number(process.env.BENCH_RUNS ?? 15);
@@ -40,9 +44,10 @@ const state = await makeTempDir('kiln-bench-state-');
 const work = await makeTempDir('kiln-bench-');
 const env = { KILN_ROOT: state };
 const reg = await withBusyboxRegistry();
-if (process.env.BENCH_ONLY === 'export' || process.env.BENCH_ONLY === 'context' || process.env.BENCH_ONLY === 'progress') {
+if (['export', 'context', 'progress', 'remote-cache'].includes(process.env.BENCH_ONLY ?? '')) {
   try {
     if (process.env.BENCH_ONLY === 'export') exportBench();
+    else if (process.env.BENCH_ONLY === 'remote-cache') remoteCacheBench({ base: reg.ref, host: reg.registry.host, work, runs: Math.min(N, 5) });
     else if (process.env.BENCH_ONLY === 'progress') progressBench();
     else {
       const disk = freshExt4(4096, work);
@@ -133,6 +138,7 @@ try {
   if (runcMs) console.log(`${'  runtime floor: 4 x runc run at once'.padEnd(38)} ${(runcMs.four / 1000).toFixed(2).padStart(8)} s   one alone ${(runcMs.one / 1000).toFixed(2)} s`);
 
   progressBench();
+  remoteCacheBench({ base: reg.ref, host: reg.registry.host, work, runs: Math.min(N, 5) });
   exportBench();
 } finally {
   await reg.stop();

@@ -20,7 +20,7 @@ const ALLOWED: Record<string, string[] | '*'> = {
   executor: ['snapshot', 'util', 'platform'],
   store: ['oci', 'util'],
   exporter: ['store', 'snapshot', 'registry', 'oci', 'util', 'platform'],
-  cache: ['store', 'registry', 'oci', 'util'],
+  cache: ['store', 'snapshot', 'registry', 'oci', 'util'],
   progress: ['util'],
   platform: [],
   util: [],

@@ -13,6 +13,8 @@ import { parseSize } from '../util/units.ts';
 import { hostPlatform, parsePlatform } from '../oci/platform.ts';
 import type { BuildRequest, OutputSpec } from './request.ts';
 import { many, parseKeyValues, parseOutput } from './parse-flags.ts';
+import { parseCacheSpecs } from './cache-options.ts';
+import { parseReference } from '../oci/reference.ts';
 import { isGitContext, isRemoteContext, materializeContext, type MaterializedContext } from './remote-context.ts';
 
 export interface BuildFlags {
@@ -50,6 +52,10 @@ export interface BuildFlags {
   config?: string;
   maxParallelism?: unknown;
   buildContext?: unknown;
+  cacheFrom?: unknown;
+  cacheTo?: unknown;
+  importCache?: unknown;
+  exportCache?: unknown;
 }
 
 const PROGRESS = ['auto', 'plain', 'tty', 'rawjson', 'quiet', 'none'] as const;
@@ -175,6 +181,10 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
   const root = resolveStateDir(f.root, process.env, cfg.root);
   const maxParallelism = f.maxParallelism !== undefined ? Number(f.maxParallelism) : (cfg['max-parallelism'] ?? 0);
   if (!Number.isInteger(maxParallelism) || maxParallelism < 0) throw usageError(`invalid --max-parallelism "${f.maxParallelism}"`, 'a whole number; 0 means no limit');
+  const cacheSpecs = {
+    imports: [...parseCacheSpecs(many(f.cacheFrom), 'import', '--cache-from'), ...parseCacheSpecs(many(f.importCache), 'import', '--import-cache')],
+    exports: cacheExportsFromFlags(f, buildArgs),
+  };
   let gc: BuildRequest['gc'];
   if (cfg.gc?.enabled !== false) gc = gcPolicies(cfg, (await diskOf(root)).total);
   return {
@@ -190,11 +200,13 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
     platforms: platforms.length ? platforms : [hostPlatform()],
     tags: many(f.tag),
     outputs: outputsFromFlags(f),
+    cacheImports: cacheSpecs.imports,
+    cacheExports: cacheSpecs.exports,
     progress,
     network: network === 'none' ? 'none' : 'host',
     noCache: f.cache === false || opts['no-cache'] === '',
     ociLayouts,
-    registry: registryOptions(cfg),
+    registry: withInsecureCacheRegistries(registryOptions(cfg), cacheSpecs),
     pull: !!f.pull || opts['image-resolve-mode'] === 'pull',
     runtime: f.runtime ?? cfg.runtime,
     opts,
@@ -223,6 +235,23 @@ function outputsFromFlags(f: BuildFlags): OutputSpec[] {
   }
   if (f.load && outputs.some((o) => o.type === 'docker')) throw usageError('--load and -o type=docker cannot be combined', 'use one of them');
   return outputs;
+}
+
+/**
+ * `--cache-to` / `--export-cache`, plus docker build's `--build-arg BUILDKIT_INLINE_CACHE=1`
+ * (an inline export; buildctl users name `--export-cache type=inline`).
+ */
+function cacheExportsFromFlags(f: BuildFlags, buildArgs: Record<string, string>): BuildRequest['cacheExports'] {
+  const specs = [...parseCacheSpecs(many(f.cacheTo), 'export', '--cache-to'), ...parseCacheSpecs(many(f.exportCache), 'export', '--export-cache')];
+  const inlineArg = buildArgs.BUILDKIT_INLINE_CACHE;
+  if (inlineArg && inlineArg !== '0' && inlineArg !== 'false' && !specs.some((s) => s.type === 'inline')) specs.push({ type: 'inline', attrs: {}, label: 'BUILDKIT_INLINE_CACHE' });
+  return specs;
+}
+
+/** `registry.insecure=true` on a cache spec: its registry is spoken to over plain http, as the config file's `http = true`. */
+function withInsecureCacheRegistries(reg: BuildRequest['registry'], specs: { imports: OutputSpec[]; exports: OutputSpec[] }): BuildRequest['registry'] {
+  const hosts = [...specs.imports, ...specs.exports].filter((s) => s.attrs.ref && s.attrs['registry.insecure'] === 'true').map((s) => parseReference(s.attrs.ref!).domain);
+  return hosts.length ? { ...reg, insecureHosts: [...reg.insecureHosts, ...hosts] } : reg;
 }
 
 /**

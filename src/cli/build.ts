@@ -49,6 +49,10 @@ import { pushImage } from './image-push.ts';
 import { normalizeImageName } from '../exporter/image-name.ts';
 import { resolveLocalImage } from '../source/image-local.ts';
 import { importOciLayoutDir } from '../store/image-load.ts';
+import { exportCaches, loadCacheImports } from './cache-io.ts';
+import { inlineCacheField } from '../cache/plan.ts';
+import { layerBlob } from './result-image.ts';
+import type { createLayerBlob } from '../snapshot/pack.ts';
 
 export interface BuildOutcome {
   ran: number;
@@ -152,11 +156,14 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     // One result per vertex across the build's solves: steps the frontend solved (ctx.solve)
     // and steps platforms share run once.
     const results = new Map<string, Promise<Ref[]>>();
+    // Imported caches are read while the frontend runs; their layers only when a step needs them.
+    const imported = loadCacheImports(req.cacheImports, { store, registry, platforms: req.platforms, progress });
+    const keyed = new Map<string, { key: string; outputs: number }>();
     const ran = new Set<string>();
     const cached = new Set<string>();
     const solveOnce = async (definition: Definition) => {
       checkEntitlements(definition, req.allow);
-      const s = await solve(definition, { store, ops, progress, signal, noCache: req.noCache, results });
+      const s = await solve(definition, { store, ops, progress, signal, noCache: req.noCache, results, imported: await imported, keyed });
       for (const d of s.ran) ran.add(d);
       for (const d of s.cached) cached.add(d);
       return s.ref;
@@ -167,6 +174,8 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     const solved = { ref: refs[0]!, ran: [...ran], cached: [...cached].filter((d) => !ran.has(d)) };
     const now = new Date();
     const images = new Map<string, Promise<ExportImage>>();
+    const inline = req.cacheExports.some((c) => c.type === 'inline');
+    const makeLayer: typeof createLayerBlob = (dir, dest, opts) => pool.run('createLayerBlob', dir, dest, opts);
     /** Platform `t`'s image with these options: made once per distinct options in this build. */
     const imageWith = (o: ImageOptions, t = 0): Promise<ExportImage> => {
       const key = `${t}:${imageOptionsKey(o)}`;
@@ -175,7 +184,9 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
         const target = targets[t]!;
         // The frontend's annotations, under the output's own.
         const lo = result.annotations ? { ...o, annotations: { ...result.annotations, ...o.annotations } } : o;
-        p = imageOfRef(store, refs[t]!, target.config, now, (dir, dest, opts) => pool.run('createLayerBlob', dir, dest, opts), lo).then(async (img) => {
+        const ref = refs[t]!;
+        const config = inline && ref.kind === 'snapshot' ? { ...target.config, ...inlineCacheField(store, keyed.values(), ref.id) } : target.config;
+        p = imageOfRef(store, ref, config, now, makeLayer, lo).then(async (img) => {
           if (!req.provenance) return img;
           const input = provenanceInput(req, target.definition, await readBuildFile(req), req.provenance.mode, startedOn, req.provenance.builderId);
           const cfg = img.config as unknown as { os?: string; architecture?: string; variant?: string };
@@ -200,8 +211,11 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     const exportAll = async (): Promise<BuildOutcome> => {
       const outcome: BuildOutcome = { ran: solved.ran.length, cached: solved.cached.length, exports: [] };
       const cacheOnly = req.outputs.some((o) => o.type === 'cacheonly');
+      if (req.cacheExports.some((c) => c.type === 'inline') && !planned.some((p) => p.isImage)) {
+        progress.emit({ type: 'warning', message: 'cache type=inline: no image output to carry it (add -o type=image,... or type=oci)', time: Date.now() });
+      }
       if (planned.length === 0 && !req.iidfile && !req.metadataFile && req.progress !== 'quiet') {
-        if (!cacheOnly) progress.emit({ type: 'warning', message: 'no output specified: the result stays in the build cache (use -o type=oci,dest=FILE or another output)', time: Date.now() });
+        if (!cacheOnly && !req.cacheExports.length) progress.emit({ type: 'warning', message: 'no output specified: the result stays in the build cache (use -o type=oci,dest=FILE or another output)', time: Date.now() });
         return outcome;
       }
       const first = planned.find((p) => p.isImage)?.image ?? defaultImage;
@@ -224,6 +238,18 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       const digest = await pushImage(store, registry, name, (line) => progress.emit({ type: 'info', message: `push ${name}: ${line}`, time: Date.now() }), transfer);
       progress.emit({ type: 'info', message: `pushed ${name} (${digest}) in ${((Date.now() - started) / 1000).toFixed(1)}s`, time: Date.now() });
     }
+    await exportCaches(req.cacheExports, {
+      store,
+      registry,
+      progress,
+      transfer,
+      keyed: [...keyed.values()],
+      results: refs.map((r) => (r.kind === 'snapshot' ? r.id : null)),
+      layerBlob: (o) => async (top) => {
+        const b = await layerBlob(store, top, makeLayer, { compression: o.compression, level: o.level, force: o.force });
+        return { ...b, path: store.content.path(b.digest) };
+      },
+    });
     if (req.gc) await autoGc(store, req.gc, progress);
     return outcome;
   } finally {

@@ -36,6 +36,9 @@ export const OUTPUT_KEYS: Record<string, string[]> = {
   cacheonly: [],
 };
 
+/** How messages name the spec: `output type=oci`, or the spec's own label (a cache export's). */
+const labelOf = (spec: OutputSpec) => spec.label ?? `output type=${spec.type}`;
+
 const isAnnotation = (k: string) => /^annotation(-manifest|-index|-manifest-descriptor|-index-descriptor)?(\[[^\]]*\])?\./.test(k);
 
 /** Refuses keys the output type does not know. */
@@ -45,29 +48,30 @@ export function checkOutputKeys(spec: OutputSpec): void {
   for (const k of Object.keys(spec.attrs)) {
     if (known.includes(k) || (spec.type !== 'tar' && spec.type !== 'local' && spec.type !== 'cacheonly' && isAnnotation(k))) continue;
     const near = nearest(k, known);
-    throw usageError(`output type=${spec.type}: unknown attribute "${k}"${near ? ` (did you mean ${near}?)` : ''}`, known.length ? `known: ${known.join(', ')}` : `type=${spec.type} takes no attributes`);
+    throw usageError(`${labelOf(spec)}: unknown attribute "${k}"${near ? ` (did you mean ${near}?)` : ''}`, known.length ? `known: ${known.join(', ')}` : `type=${spec.type} takes no attributes`);
   }
 }
 
-const bool = (spec: OutputSpec, key: string, def: boolean): boolean => {
+/** A boolean attribute (`K`, `K=true|1`, `K=false|0`). */
+export const boolAttr = (spec: OutputSpec, key: string, def: boolean): boolean => {
   const v = spec.attrs[key];
   if (v === undefined) return def;
   if (v === '' || v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
-  throw usageError(`output type=${spec.type}: ${key} must be true or false, not "${v}"`);
+  throw usageError(`${labelOf(spec)}: ${key} must be true or false, not "${v}"`);
 };
 
 /** The image options of `spec`; `epoch` is the build's SOURCE_DATE_EPOCH (build arg or env). */
 export function imageOptions(spec: OutputSpec, epoch?: string): ImageOptions {
   const a = spec.attrs;
   const comp = a.compression ?? 'gzip';
-  if (!['gzip', 'zstd', 'uncompressed', 'estargz'].includes(comp)) throw usageError(`output type=${spec.type}: unknown compression "${comp}"`, 'use gzip, zstd or uncompressed');
-  if (comp === 'estargz') throw usageError(`output type=${spec.type}: compression=estargz is not supported`, 'use gzip, zstd or uncompressed');
+  if (!['gzip', 'zstd', 'uncompressed', 'estargz'].includes(comp)) throw usageError(`${labelOf(spec)}: unknown compression "${comp}"`, 'use gzip, zstd or uncompressed');
+  if (comp === 'estargz') throw usageError(`${labelOf(spec)}: compression=estargz is not supported`, 'use gzip, zstd or uncompressed');
   let level: number | undefined;
   if (a['compression-level'] !== undefined) {
     level = Number(a['compression-level']);
     const max = comp === 'zstd' ? 22 : 9;
-    if (!Number.isInteger(level) || level < 0 || level > max) throw usageError(`output type=${spec.type}: compression-level must be an integer 0-${max} for ${comp}`);
+    if (!Number.isInteger(level) || level < 0 || level > max) throw usageError(`${labelOf(spec)}: compression-level must be an integer 0-${max} for ${comp}`);
   }
   const annotations: Record<string, string> = {};
   const indexAnnotations: Record<string, string> = {};
@@ -86,13 +90,13 @@ export function imageOptions(spec: OutputSpec, epoch?: string): ImageOptions {
   return {
     compression: comp === 'uncompressed' ? 'none' : (comp as 'gzip' | 'zstd'),
     level,
-    force: bool(spec, 'force-compression', false),
+    force: boolAttr(spec, 'force-compression', false),
     // zstd layers have no Docker media type: OCI ones then, as BuildKit does.
-    ociMediaTypes: comp === 'zstd' ? true : bool(spec, 'oci-mediatypes', spec.type !== 'docker'),
+    ociMediaTypes: comp === 'zstd' ? true : boolAttr(spec, 'oci-mediatypes', spec.type !== 'docker'),
     annotations,
     indexAnnotations,
     epoch: epochSeconds,
-    rewriteTimestamp: bool(spec, 'rewrite-timestamp', false),
+    rewriteTimestamp: boolAttr(spec, 'rewrite-timestamp', false),
   };
 }
 

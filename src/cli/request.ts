@@ -7,6 +7,8 @@ import type { GcPolicy } from '../store/gc.ts';
 export interface OutputSpec {
   type: string;
   attrs: Record<string, string>;
+  /** How error messages name it (default `output type=TYPE`). */
+  label?: string;
 }
 
 /** Everything a build needs, whichever flag style produced it. */
@@ -22,6 +24,10 @@ export interface BuildRequest {
   platforms: Platform[];
   tags: string[];
   outputs: OutputSpec[];
+  /** `--cache-from` / `--import-cache`: caches to import (type=registry|local). */
+  cacheImports: OutputSpec[];
+  /** `--cache-to` / `--export-cache` (and BUILDKIT_INLINE_CACHE=1): caches to export (type=registry|local|inline). */
+  cacheExports: OutputSpec[];
   progress: 'auto' | 'plain' | 'tty' | 'rawjson' | 'quiet' | 'none';
   network: 'host' | 'none';
   noCache: boolean;

@@ -39,27 +39,10 @@ export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile
   if (ref.kind !== 'snapshot') throw new KilnError('the build result is a local directory, not an image', { kind: 'internal' });
   // One image layer per group: an incremental COPY's deltas squash into the layer they start from.
   const tops = layerGroups(store.snapshots.chain(ref.id)).map((g) => g[g.length - 1]!);
-  const compression = opts.compression ?? 'gzip';
   // Every layer at once: the tar, compression and hashing run on the worker pool, which
   // bounds how many go at a time.
   const layers = await Promise.all(tops.map(async (rec): Promise<ExportLayer> => {
-    let blob = rec.blob;
-    const pulled = rec.chainId !== null && rec.chainId !== undefined;
-    const clamp = opts.rewriteTimestamp && opts.epoch !== undefined && !pulled ? opts.epoch : undefined;
-    // A pulled layer keeps its blob as it is, unless force-compression asks for another compression.
-    const current = blob ? compressionOf(blob.mediaType) : 'gzip';
-    const wantsVariant = pulled ? !!opts.force && current !== compression : clamp !== undefined || opts.level !== undefined || current !== compression;
-    if (wantsVariant && pulled && blob) {
-      blob = await recompressed(store, blob, compression, opts.level);
-    } else if (wantsVariant) {
-      blob = await layerVariant(store, rec, { compression, level: opts.level, clampMtime: clamp }, makeLayer);
-    } else if (!blob || !(await store.content.has(blob.digest))) {
-      const tmp = store.content.ingestPath();
-      const made = await makeLayer(store.snapshots.groupDirs(rec), tmp, { compression: 'gzip' });
-      await store.content.adopt(tmp, made.digest);
-      blob = { digest: made.digest, size: made.size, mediaType: made.mediaType, diffId: made.diffId };
-      store.snapshots.setBlob(rec.id, blob);
-    }
+    const blob = await layerBlob(store, rec, makeLayer, opts);
     return {
       descriptor: { mediaType: blob.mediaType, digest: blob.digest, size: blob.size },
       diffId: blob.diffId,
@@ -81,6 +64,29 @@ export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile
 type SnapshotRec = ReturnType<Store['snapshots']['chain']>[number];
 
 type Blob = NonNullable<SnapshotRec['blob']>;
+
+/**
+ * The blob of one image layer (the top snapshot of its group) with these options: the
+ * snapshot's default blob (deterministic tar, gzip), made once and recorded on it, or a
+ * recorded variant; a pulled layer keeps its blob unless `force` asks for another compression.
+ */
+export async function layerBlob(store: Store, rec: SnapshotRec, makeLayer: typeof createLayerBlob, opts: LayerOptions): Promise<Blob> {
+  const compression = opts.compression ?? 'gzip';
+  let blob = rec.blob;
+  const pulled = rec.chainId !== null && rec.chainId !== undefined;
+  const clamp = opts.rewriteTimestamp && opts.epoch !== undefined && !pulled ? opts.epoch : undefined;
+  const current = blob ? compressionOf(blob.mediaType) : 'gzip';
+  const wantsVariant = pulled ? !!opts.force && current !== compression : clamp !== undefined || opts.level !== undefined || current !== compression;
+  if (wantsVariant && pulled && blob) return recompressed(store, blob, compression, opts.level);
+  if (wantsVariant) return layerVariant(store, rec, { compression, level: opts.level, clampMtime: clamp }, makeLayer);
+  if (blob && (await store.content.has(blob.digest))) return blob;
+  const tmp = store.content.ingestPath();
+  const made = await makeLayer(store.snapshots.groupDirs(rec), tmp, { compression: 'gzip' });
+  await store.content.adopt(tmp, made.digest);
+  blob = { digest: made.digest, size: made.size, mediaType: made.mediaType, diffId: made.diffId };
+  store.snapshots.setBlob(rec.id, blob);
+  return blob;
+}
 
 /**
  * A layer blob made with non-default options, recorded under `key` (store.meta) so it is made

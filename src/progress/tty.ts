@@ -83,7 +83,11 @@ export function createTtyPrinter(out: NodeJS.WriteStream, now = Date.now): Progr
           r = { name: e.name, status: 'running', started: e.time, logs: [], partial: '', transfers: new Map() };
           rows.set(e.digest, r);
         }
-        if (e.status === 'started') r.started = e.time;
+        if (e.status === 'started') {
+          // Also after `cached`: an imported cache record that could not be used runs the step.
+          r.started = e.time;
+          r.status = 'running';
+        }
         else if (e.status === 'cached') r.status = 'cached';
         else if (e.status === 'completed') {
           r.status = 'done';

@@ -7,7 +7,7 @@ import type { Platform } from '../oci/platform.ts';
 import type { Reference } from '../oci/reference.ts';
 import type { Descriptor } from '../oci/types.ts';
 import type { Credentials } from './auth.ts';
-import { blobStream, blobToFile, type BlobStream } from './blob.ts';
+import { blobBytes, blobStream, blobToFile, type BlobStream } from './blob.ts';
 import { fetchManifest, resolveImage, type FetchedManifest, type ResolvedImage } from './manifest.ts';
 import { createTransport, discard, type TransportOptions } from './transport.ts';
 import { pushBlob, putManifest, type PushBlobOptions } from './push.ts';
@@ -56,6 +56,8 @@ export interface RegistryClient {
    */
   /** Downloads a verified blob to `path`; `onBytes` hears of each chunk written (its size). */
   fetchBlobToFile(ref: Reference, desc: Descriptor, path: string, onBytes?: (n: number) => void): Promise<void>;
+  /** A small blob (a config, a cache document) in memory, verified; refuses one larger than `maxSize`. */
+  fetchBlobBytes(ref: Reference, desc: Descriptor, maxSize: number): Promise<Uint8Array>;
   /** Uploads a blob unless the repository has it. */
   pushBlob(ref: Reference, desc: Descriptor, open: (range?: { start: number; end: number }) => NodeJS.ReadableStream | Buffer, opts?: PushBlobOptions): Promise<'exists' | 'mounted' | 'pushed'>;
   /** Puts a manifest or index under a tag (or its digest). */
@@ -90,6 +92,9 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     },
     fetchBlobToFile: function fetchBlobToFile(ref, desc, path, onBytes) {
       return blobToFile(t, ref, desc, path, onBytes);
+    },
+    fetchBlobBytes: function fetchBlobBytes(ref, desc, maxSize) {
+      return blobBytes(t, ref, desc, maxSize);
     },
     pushBlob: function push(ref, desc, open, o) {
       return pushBlob(t, ref, desc, open, o);

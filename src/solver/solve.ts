@@ -4,7 +4,8 @@ import { canonicalJson } from '../llb/encode.ts';
 import type { Definition, Op, OpMetadata } from '../llb/types.ts';
 import type { ProgressSink } from '../progress/events.ts';
 import type { Store } from '../store/index.ts';
-import { EMPTY_REF, type OpContext, type OpResolvers, type OpSolver, type Ref } from './types.ts';
+import { EMPTY_REF, type ImportedCache, type OpContext, type OpResolvers, type OpSolver, type Ref } from './types.ts';
+import { bytesReporter } from '../progress/events.ts';
 import { vertexName, outputCount } from './vertex-info.ts';
 import { missReason, stepIdent, type KeyFacts } from './miss-reason.ts';
 
@@ -20,6 +21,13 @@ export interface SolveOptions {
    * platform's definition): a vertex any of them reached is run or looked up once.
    */
   results?: Map<string, Promise<Ref[]>>;
+  /** Records imported from other machines (`--cache-from`), asked when the store has none. */
+  imported?: ImportedCache;
+  /**
+   * Filled with the cache key and output count of every cacheable vertex whose key was
+   * computed (a cache export's candidates), by vertex digest.
+   */
+  keyed?: Map<string, { key: string; outputs: number }>;
 }
 
 export interface SolveResult {
@@ -112,7 +120,9 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
           }),
           parts,
         });
-        return sha256(canonicalJson({ op: body, platform: op.platform, inputs, parts }));
+        const key = sha256(canonicalJson({ op: body, platform: op.platform, inputs, parts }));
+        if (s.cacheable !== false) opts.keyed?.set(digest, { key, outputs: outputCount(op) });
+        return key;
       })();
       keys.set(digest, k);
     }
@@ -139,11 +149,15 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
     const useCache = cacheable && !opts.noCache && !md.ignoreCache;
     const lookup = async (): Promise<Ref[] | undefined> => {
       const hits = Array.from({ length: n }, (_, i) => opts.store.cache.get(key, i));
-      if (!hits.every((h) => h && (h.snapshot === null || opts.store.snapshots.get(h.snapshot)))) return undefined;
-      cached.push(digest);
+      const local = hits.every((h) => h && (h.snapshot === null || opts.store.snapshots.get(h.snapshot)));
+      if (!local && !opts.imported?.has(key, n)) return undefined;
       await reportCachedInputs(op);
+      // An imported hit shows as cached while its layers download (as lines of the step).
       opts.progress.emit({ type: 'vertex', digest, name: ctx.name, status: 'cached', time: Date.now() });
-      return hits.map((h) => ({ kind: 'snapshot', id: h!.snapshot }));
+      const snaps = local ? hits.map((h) => h!.snapshot) : await loadImported(digest, key, n, ctx.name);
+      if (!snaps) return undefined;
+      cached.push(digest);
+      return snaps.map((id) => ({ kind: 'snapshot', id }));
     };
     if (useCache) {
       const hit = await lookup();
@@ -192,6 +206,18 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
     }
   };
 
+  /** An imported record of `key`, loaded into the store (and recorded there) for this step. */
+  const loadImported = async (digest: Digest, key: string, n: number, name: string): Promise<(string | null)[] | undefined> => {
+    if (!opts.imported?.has(key, n)) return undefined;
+    const snaps = await opts.imported.load(key, n, {
+      transfer: (id, label, total) => bytesReporter(opts.progress, { digest, id, name: label, total }),
+      warn: (message) => opts.progress.emit({ type: 'warning', message: `${name}: ${message}`, time: Date.now() }),
+      signal,
+    });
+    if (snaps) snaps.forEach((snap, i) => opts.store.cache.put(key, i, snap, name));
+    return snaps;
+  };
+
   /**
    * Inputs of a cache hit are not needed, but users expect to see every step of a cached
    * build as CACHED (as BuildKit shows them): report those whose own records exist.
@@ -204,7 +230,7 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
       const inputOp = ops.get(i.digest)!;
       if (solverOf(i.digest).cacheable === false) continue;
       const k = await keyOf(i.digest);
-      if (!opts.store.cache.get(k, i.index)) continue;
+      if (!opts.store.cache.get(k, i.index) && !opts.imported?.has(k, outputCount(inputOp))) continue;
       await reportCachedInputs(inputOp);
       cached.push(i.digest);
       opts.progress.emit({ type: 'vertex', digest: i.digest, name: contextOf(i.digest).name, status: 'cached', time: Date.now() });

@@ -58,3 +58,17 @@ export type OpResolver = (ctx: OpContext) => OpSolver;
 
 /** Implementations by op type, injected by the composition root (cli). */
 export type OpResolvers = Record<Op['op']['type'], OpResolver>;
+
+/** Reports the bytes of one transfer (a download) as it goes. */
+export type TransferReporter = (id: string, name: string, total?: number) => { add(n: number): void; done(): void };
+
+/**
+ * Cache records imported from elsewhere (`--cache-from`), asked on a local miss. Only a
+ * result the build needs is loaded: `load` downloads and applies its layers then, and
+ * returns one snapshot per output (null: the empty file system), or undefined when the
+ * records could not be used (a warning says why; the step then runs).
+ */
+export interface ImportedCache {
+  has(key: string, outputs: number): boolean;
+  load(key: string, outputs: number, report: { transfer: TransferReporter; warn(message: string): void; signal: AbortSignal }): Promise<(string | null)[] | undefined>;
+}

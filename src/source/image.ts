@@ -1,5 +1,6 @@
 import type { Platform } from '../oci/types.ts';
-import { sha256, type Digest } from '../util/digest.ts';
+import type { Digest } from '../util/digest.ts';
+import { chainIdsOf } from '../oci/chain-id.ts';
 import { KilnError } from '../util/errors.ts';
 import type { Store } from '../store/index.ts';
 import type { SourceContext, SourceFactory, SourceInstance, SourceRef } from './types.ts';
@@ -78,11 +79,4 @@ async function ensureBlob(store: Store, resolver: ImageResolver, ref: Reference,
 /** Where a pulled blob came from (`domain/repo`): a push to that registry may mount it instead of uploading. */
 function rememberBlobOrigin(store: Store, digest: Digest, ref: Reference): void {
   store.meta.set(`blob-origin:${digest}`, `${ref.domain}/${ref.path}`);
-}
-
-/** OCI chain ids: chain[0] = diff[0]; chain[i] = sha256(chain[i-1] + " " + diff[i]). */
-export function chainIdsOf(diffIds: Digest[]): Digest[] {
-  const out: Digest[] = [];
-  for (const d of diffIds) out.push(out.length ? sha256(`${out[out.length - 1]} ${d}`) : d);
-  return out;
 }

@@ -1,0 +1,227 @@
+/**
+ * Cache shared between machines: a build on state dir A exports its cache (registry, local
+ * layout, inline in the image); a build of the same Dockerfile on an empty state dir B imports
+ * it and runs no RUN step, with the same image digest. Layers of steps B does not need are
+ * never downloaded; an edited file runs only the steps after its COPY; a corrupted blob in the
+ * registry is detected and its step runs instead.
+ */
+import { describe, expect, test } from 'bun:test';
+import { readFile, readdir, writeFile, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { makeContext, runKiln, tempStateDir, type KilnRun } from '../helpers/kiln.ts';
+import { useBuildEnv } from '../helpers/build-env.ts';
+import { runTool } from '../helpers/verify-image.ts';
+
+const env = useBuildEnv();
+
+/** A two-stage build: `tools` feeds the final stage; `marker` keeps each test's layers its own. */
+const dockerfile = (base: string, marker: string) => `FROM ${base} AS tools
+RUN echo tools-ran-${marker} && head -c 300000 /dev/urandom > /tool
+FROM ${base}
+RUN echo step1-ran-${marker} > /s1
+COPY a.txt /a.txt
+COPY --from=tools /tool /tool
+RUN echo step2-ran-${marker} && cat /a.txt > /s2
+`;
+
+const EPOCH = ['--build-arg', 'SOURCE_DATE_EPOCH=1700000000'];
+
+interface Event { type: string; name?: string; status?: string; message?: string; ran?: number }
+
+function events(r: KilnRun): Event[] {
+  return r.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Event);
+}
+
+/** The RUN steps a build executed (from rawjson). */
+function ranRuns(r: KilnRun): string[] {
+  return events(r).filter((e) => e.type === 'vertex' && e.status === 'started' && /\bRUN\b/.test(e.name ?? '')).map((e) => e.name!);
+}
+
+const warnings = (r: KilnRun) => events(r).filter((e) => e.type === 'warning').map((e) => e.message!);
+
+async function build(root: string, ctxDir: string, args: string[], outName: string): Promise<{ run: KilnRun; digest: string }> {
+  const meta = join(env.out, `${outName}.json`);
+  const run = await runKiln(['build', '--progress=rawjson', ...EPOCH, '--metadata-file', meta, ...args, ctxDir], { root });
+  if (run.code !== 0) console.error(run.stderr);
+  expect(run.code).toBe(0);
+  const digest = JSON.parse(await readFile(meta, 'utf8'))['containerimage.digest'] as string;
+  return { run, digest };
+}
+
+/** A registry blob, fetched over the API. */
+async function registryBlob(repo: string, digest: string): Promise<Uint8Array> {
+  const res = await fetch(`${env.reg.registry.url}/v2/${repo}/blobs/${digest}`);
+  expect(res.status).toBe(200);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+async function blobsIn(root: string): Promise<Set<string>> {
+  return new Set((await readdir(join(root, 'content', 'blobs', 'sha256')).catch(() => [])).map((h) => `sha256:${h}`));
+}
+
+describe('cache import/export between state dirs', () => {
+  test('registry, mode=max: B runs no RUN, same digest; unneeded layers never fetched; an edit runs only later steps', async () => {
+    const ctx = await makeContext({ Dockerfile: dockerfile(env.reg.ref, 'reg'), 'a.txt': 'one\n' });
+    // The second machine's checkout: another directory, other file times.
+    await new Promise((r) => setTimeout(r, 20));
+    const ctx2 = await makeContext({ Dockerfile: dockerfile(env.reg.ref, 'reg'), 'a.txt': 'one\n' });
+    const b = await tempStateDir();
+    const c = await tempStateDir();
+    try {
+      const cacheRef = `${env.reg.registry.host}/app:cache`;
+      const a = await build(env.state.root, ctx.dir, ['--cache-to', `type=registry,ref=${cacheRef},mode=max`, '-o', `type=oci,dest=${join(env.out, 'a.tar')}`], 'reg-a');
+      expect(ranRuns(a.run).length).toBe(3);
+      expect(events(a.run).some((e) => e.type === 'info' && /exported cache to .*mode=max/.test(e.message ?? ''))).toBe(true);
+
+      // The cache manifest: an OCI image manifest whose config is kiln's cache document.
+      const manifest = JSON.parse((await runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${cacheRef}`])).stdout);
+      expect(manifest.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+      expect(manifest.config.mediaType).toBe('application/vnd.kiln.cache.config.v1+json');
+      const doc = JSON.parse(new TextDecoder().decode(await registryBlob('app', manifest.config.digest)));
+      expect(doc.layers.map((l: { digest: string }) => l.digest)).toEqual(manifest.layers.map((l: { digest: string }) => l.digest));
+
+      const fresh = await build(b.root, ctx2.dir, ['--cache-from', `type=registry,ref=${cacheRef}`, '-o', `type=oci,dest=${join(env.out, 'b.tar')}`], 'reg-b');
+      expect(ranRuns(fresh.run)).toEqual([]);
+      expect(events(fresh.run).find((e) => e.type === 'summary')?.ran).toBe(0);
+      expect(fresh.digest).toBe(a.digest);
+      // Lazy: the tools stage's layer (in the cache, max mode) was not needed, so never downloaded.
+      const finalLayers = new Set(JSON.parse((await runTool('skopeo', ['inspect', '--raw', `oci-archive:${join(env.out, 'b.tar')}`])).stdout).layers.map((l: { digest: string }) => l.digest));
+      const unneeded = doc.layers.map((l: { digest: string }) => l.digest).filter((d: string) => !finalLayers.has(d));
+      expect(unneeded.length).toBeGreaterThan(0);
+      const got = await blobsIn(b.root);
+      for (const d of unneeded) expect(got.has(d)).toBe(false);
+
+      // One source file changed: only the steps after its COPY run (step1 and the tools stage come from the cache).
+      await writeFile(join(ctx2.dir, 'a.txt'), 'two\n');
+      const edited = await build(c.root, ctx2.dir, ['--cache-from', `type=registry,ref=${cacheRef}`, '-o', `type=oci,dest=${join(env.out, 'c.tar')}`], 'reg-c');
+      expect(ranRuns(edited.run)).toEqual(['[stage-1 5/5] RUN echo step2-ran-reg && cat /a.txt > /s2']);
+    } finally {
+      await ctx.cleanup();
+      await ctx2.cleanup();
+      await b.cleanup();
+      await c.cleanup();
+    }
+  }, 120_000);
+
+  test('local layout, mode=max and mode=min: B runs no RUN, same digest; min holds only the result\'s layers', async () => {
+    const ctx = await makeContext({ Dockerfile: dockerfile(env.reg.ref, 'local'), 'a.txt': 'one\n' });
+    const b = await tempStateDir();
+    try {
+      const dir = join(env.out, 'cache-local');
+      const a = await build(env.state.root, ctx.dir, ['--cache-to', `type=local,dest=${dir},mode=max`, '--export-cache', `type=local,dest=${dir},tag=min`, '-o', `type=oci,dest=${join(env.out, 'la.tar')}`], 'local-a');
+      const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
+      expect(index.manifests.map((m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name']).sort()).toEqual(['latest', 'min']);
+      const layersOf = async (tag: string) => {
+        const m = index.manifests.find((x: { annotations: Record<string, string> }) => x.annotations['org.opencontainers.image.ref.name'] === tag);
+        const man = JSON.parse(await readFile(join(dir, 'blobs', 'sha256', m.digest.slice(7)), 'utf8'));
+        return man.layers.map((l: { digest: string }) => l.digest) as string[];
+      };
+      const imageLayers = JSON.parse((await runTool('skopeo', ['inspect', '--raw', `oci-archive:${join(env.out, 'la.tar')}`])).stdout).layers.map((l: { digest: string }) => l.digest);
+      expect((await layersOf('min')).sort()).toEqual([...imageLayers].sort());
+      expect((await layersOf('latest')).length).toBeGreaterThan(imageLayers.length);
+
+      const fresh = await build(b.root, ctx.dir, ['--import-cache', `type=local,src=${dir}`, '-o', `type=oci,dest=${join(env.out, 'lb.tar')}`], 'local-b');
+      expect(ranRuns(fresh.run)).toEqual([]);
+      expect(fresh.digest).toBe(a.digest);
+    } finally {
+      await ctx.cleanup();
+      await b.cleanup();
+    }
+  }, 120_000);
+
+  test('inline (BUILDKIT_INLINE_CACHE=1): B imports from the pushed image, runs no RUN, same digest', async () => {
+    const ctx = await makeContext({ Dockerfile: dockerfile(env.reg.ref, 'inline'), 'a.txt': 'one\n' });
+    const b = await tempStateDir();
+    try {
+      const image = `${env.reg.registry.host}/app:inline`;
+      const a = await build(env.state.root, ctx.dir, ['--build-arg', 'BUILDKIT_INLINE_CACHE=1', '-o', `type=image,name=${image},push=true`], 'inline-a');
+      const cfg = JSON.parse((await runTool('skopeo', ['inspect', '--config', '--raw', '--tls-verify=false', `docker://${image}`])).stdout);
+      expect(cfg['kiln.cache.v1'].records.length).toBeGreaterThan(0);
+
+      const fresh = await build(b.root, ctx.dir, ['--cache-from', image, '--cache-to', 'type=inline', '-o', `type=image,name=${env.reg.registry.host}/app:inline-b,push=true`], 'inline-b');
+      expect(ranRuns(fresh.run)).toEqual([]);
+      expect(fresh.digest).toBe(a.digest);
+    } finally {
+      await ctx.cleanup();
+      await b.cleanup();
+    }
+  }, 120_000);
+
+  test('a corrupted cache blob in the registry: a warning, and its step runs', async () => {
+    const ctx = await makeContext({ Dockerfile: dockerfile(env.reg.ref, 'corrupt'), 'a.txt': 'one\n' });
+    const b = await tempStateDir();
+    try {
+      const cacheRef = `${env.reg.registry.host}/app:corrupt`;
+      const tar = join(env.out, 'ca.tar');
+      await build(env.state.root, ctx.dir, ['--cache-to', `type=registry,ref=${cacheRef},mode=max`, '-o', `type=oci,dest=${tar}`], 'corrupt-a');
+      // The last layer (RUN step2): same size, other bytes, in the registry's storage.
+      const layers = JSON.parse((await runTool('skopeo', ['inspect', '--raw', `oci-archive:${tar}`])).stdout).layers as { digest: string; size: number }[];
+      const last = layers[layers.length - 1]!.digest.slice(7);
+      const data = join(env.reg.registry.storageDir, 'docker', 'registry', 'v2', 'blobs', 'sha256', last.slice(0, 2), last, 'data');
+      const fh = await open(data, 'r+');
+      await fh.write(Buffer.from('corrupted!'), 0, 10, 20);
+      await fh.close();
+
+      const fresh = await build(b.root, ctx.dir, ['--cache-from', `type=registry,ref=${cacheRef}`, '-o', `type=oci,dest=${join(env.out, 'cb.tar')}`], 'corrupt-b');
+      expect(warnings(fresh.run).some((w) => w.includes('not used') && w.includes('digest mismatch'))).toBe(true);
+      expect(ranRuns(fresh.run)).toEqual(['[stage-1 5/5] RUN echo step2-ran-corrupt && cat /a.txt > /s2']);
+      // Nothing corrupt reached B's store (the step's own layer may have the same digest when its tar is the same).
+      const doctor = await runKiln(['doctor', '--store'], { root: b.root });
+      expect(doctor.code).toBe(0);
+      if ((await blobsIn(b.root)).has(`sha256:${last}`)) {
+        expect(createHash('sha256').update(await readFile(join(b.root, 'content', 'blobs', 'sha256', last))).digest('hex')).toBe(last);
+      }
+    } finally {
+      await ctx.cleanup();
+      await b.cleanup();
+    }
+  }, 120_000);
+
+  test('options: several sources (a missing one warns), an index (image-manifest=false), zstd, local digest=, ignore-error', async () => {
+    const ctx = await makeContext({ Dockerfile: dockerfile(env.reg.ref, 'opts'), 'a.txt': 'one\n' });
+    const b = await tempStateDir();
+    const c = await tempStateDir();
+    try {
+      const host = env.reg.registry.host;
+      const dir = join(env.out, 'cache-opts');
+      const a = await build(env.state.root, ctx.dir, [
+        '--cache-to', `type=registry,ref=${host}/app:index,mode=max,image-manifest=false,compression=zstd`,
+        '--cache-to', `type=local,dest=${dir}`,
+        '-o', `type=oci,dest=${join(env.out, 'oa.tar')}`,
+      ], 'opts-a');
+      const index = JSON.parse((await runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${host}/app:index`])).stdout);
+      expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+      const kinds = index.manifests.map((m: { mediaType: string }) => m.mediaType);
+      expect(kinds).toContain('application/vnd.kiln.cache.config.v1+json');
+      // Layers this build made are zstd; the base image's keep their gzip blob (no force-compression).
+      expect(kinds).toContain('application/vnd.oci.image.layer.v1.tar+zstd');
+
+      // The first source does not exist: a warning, then the second serves every step.
+      const fresh = await build(b.root, ctx.dir, ['--cache-from', `${host}/app:nothing-here`, '--cache-from', `type=registry,ref=${host}/app:index`, '-o', `type=oci,dest=${join(env.out, 'ob.tar')}`], 'opts-b');
+      expect(warnings(fresh.run).some((w) => w.includes(`${host}/app:nothing-here`))).toBe(true);
+      expect(ranRuns(fresh.run)).toEqual([]);
+      // zstd cache layers, so the image's layers are those blobs: another digest than A's gzip image, same content.
+      expect(fresh.digest).not.toBe(a.digest);
+
+      // local, by manifest digest.
+      const localIndex = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
+      const fromDigest = await build(c.root, ctx.dir, ['--cache-from', `type=local,src=${dir},digest=${localIndex.manifests[0].digest}`, '-o', `type=oci,dest=${join(env.out, 'oc.tar')}`], 'opts-c');
+      expect(ranRuns(fromDigest.run)).toEqual([]);
+      expect(fromDigest.digest).toBe(a.digest);
+
+      // An export that cannot reach its registry fails the build, unless ignore-error=true.
+      const dead = '127.0.0.1:9/app:cache';
+      const failed = await runKiln(['build', '--progress=plain', '--cache-to', `type=registry,ref=${dead}`, ctx.dir], { root: c.root });
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain(`exporting cache to ${dead}`);
+      const ignored = await runKiln(['build', '--progress=plain', '--cache-to', `type=registry,ref=${dead},ignore-error=true`, ctx.dir], { root: c.root });
+      expect(ignored.code).toBe(0);
+      expect(ignored.stderr).toContain('failed (ignore-error=true)');
+    } finally {
+      await ctx.cleanup();
+      await b.cleanup();
+      await c.cleanup();
+    }
+  }, 120_000);
+});
