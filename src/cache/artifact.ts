@@ -4,7 +4,7 @@
  * index listing the layers and the document (`image-manifest=false`; a Docker manifest list
  * with `oci-mediatypes=false`).
  */
-import { DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../oci/media-types.ts';
+import { DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST, layerCompression, layerMediaType } from '../oci/media-types.ts';
 import type { Descriptor } from '../oci/types.ts';
 import { sha256, type Digest } from '../util/digest.ts';
 import { CACHE_CONFIG_MEDIA_TYPE, layerDescriptor, type CacheDocument } from './format.ts';
@@ -22,7 +22,10 @@ export interface ArtifactOptions {
   imageManifest: boolean;
 }
 
-export function cacheArtifact(doc: CacheDocument, paths: Map<Digest, string>, o: ArtifactOptions): CacheArtifact {
+export function cacheArtifact(exported: CacheDocument, paths: Map<Digest, string>, o: ArtifactOptions): CacheArtifact {
+  // Layer media types in the family of the manifest (the blobs are the same bytes).
+  const family = o.ociMediaTypes ? 'oci' : 'docker';
+  const doc = { ...exported, layers: exported.layers.map((l) => ({ ...l, mediaType: layerMediaType(family, layerCompression(l.mediaType) ?? 'none') })) };
   const configBytes = documentBytes(doc);
   const config: Descriptor = { mediaType: CACHE_CONFIG_MEDIA_TYPE, digest: sha256(configBytes), size: configBytes.byteLength };
   const layers = doc.layers.map(layerDescriptor);

@@ -1,8 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { Transform } from 'node:stream';
 import type { Store } from '../store/index.ts';
-import { applyLayer, decompressLayer } from '../snapshot/apply-layer.ts';
-import { createDigester, type Digest } from '../util/digest.ts';
+import { applyLayerBlobDiffId } from '../snapshot/apply-layer.ts';
 import { chainIdsOf } from '../oci/chain-id.ts';
 import { KilnError } from '../util/errors.ts';
 import type { CacheLayer } from './format.ts';
@@ -33,7 +30,7 @@ export async function materializeChain(store: Store, layers: CacheLayer[], fetch
     const l = layers[i]!;
     const active = await store.snapshots.prepare();
     try {
-      const diffId = await applyVerified(store.content.path(l.digest), l.mediaType, active.fs, parent ? store.snapshots.layerDirs(parent) : []);
+      const { diffId } = await applyLayerBlobDiffId(store.content.path(l.digest), l.mediaType, active.fs, { lowerDirs: parent ? store.snapshots.layerDirs(parent) : [] });
       if (diffId !== l.diffId) throw new KilnError(`layer ${l.digest} unpacks to ${diffId}, not ${l.diffId}`, { kind: 'input' });
     } catch (err) {
       await store.snapshots.discard(active);
@@ -43,21 +40,4 @@ export async function materializeChain(store: Store, layers: CacheLayer[], fetch
     parent = rec.id;
   }
   return parent;
-}
-
-/** Applies a layer blob and returns the digest of its uncompressed tar. */
-async function applyVerified(blobPath: string, mediaType: string, dir: string, lowerDirs: string[]): Promise<Digest> {
-  const digester = createDigester();
-  const tar = decompressLayer(createReadStream(blobPath), mediaType);
-  const hashed = tar.pipe(
-    new Transform({
-      transform(chunk: Buffer, _e, cb) {
-        digester.update(chunk);
-        cb(null, chunk);
-      },
-    }),
-  );
-  tar.on('error', (e) => hashed.destroy(e));
-  await applyLayer(hashed, dir, { lowerDirs });
-  return digester.digest();
 }

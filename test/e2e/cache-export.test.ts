@@ -9,7 +9,8 @@ import { describe, expect, test } from 'bun:test';
 import { readFile, readdir, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { makeContext, runKiln, tempStateDir, type KilnRun } from '../helpers/kiln.ts';
+import { kilnBin, makeContext, runKiln, tempStateDir, type KilnRun } from '../helpers/kiln.ts';
+import { spawn } from 'node:child_process';
 import { useBuildEnv } from '../helpers/build-env.ts';
 import { runTool } from '../helpers/verify-image.ts';
 
@@ -182,14 +183,22 @@ describe('cache import/export between state dirs', () => {
     const ctx = await makeContext({ Dockerfile: dockerfile(env.reg.ref, 'opts'), 'a.txt': 'one\n' });
     const b = await tempStateDir();
     const c = await tempStateDir();
+    const d = await tempStateDir();
     try {
       const host = env.reg.registry.host;
       const dir = join(env.out, 'cache-opts');
       const a = await build(env.state.root, ctx.dir, [
         '--cache-to', `type=registry,ref=${host}/app:index,mode=max,image-manifest=false,compression=zstd`,
         '--cache-to', `type=local,dest=${dir}`,
+        '--cache-to', `type=registry,ref=${host}/app:docker,oci-mediatypes=false`,
         '-o', `type=oci,dest=${join(env.out, 'oa.tar')}`,
       ], 'opts-a');
+      // oci-mediatypes=false: a Docker manifest list, its layers with Docker media types.
+      const list = JSON.parse((await runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${host}/app:docker`])).stdout);
+      expect(list.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+      expect(list.manifests.map((m: { mediaType: string }) => m.mediaType)).toContain('application/vnd.docker.image.rootfs.diff.tar.gzip');
+      const fromList = await build(d.root, ctx.dir, ['--cache-from', `${host}/app:docker`, '-o', `type=oci,dest=${join(env.out, 'od.tar')}`], 'opts-d');
+      expect(ranRuns(fromList.run)).toEqual([]);
       const index = JSON.parse((await runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${host}/app:index`])).stdout);
       expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
       const kinds = index.manifests.map((m: { mediaType: string }) => m.mediaType);
@@ -222,6 +231,28 @@ describe('cache import/export between state dirs', () => {
       await ctx.cleanup();
       await b.cleanup();
       await c.cleanup();
+      await d.cleanup();
+    }
+  }, 120_000);
+
+  test('SIGKILL while an import downloads and applies layers: the next build imports again and the store is sound', async () => {
+    const ctx = await makeContext({ Dockerfile: `FROM ${env.reg.ref}\nRUN head -c 50000000 /dev/urandom > /big && echo big-ran\nRUN echo after > /after\n` });
+    const b = await tempStateDir();
+    try {
+      const cacheRef = `${env.reg.registry.host}/app:kill`;
+      await build(env.state.root, ctx.dir, ['--cache-to', `type=registry,ref=${cacheRef},mode=max`], 'kill-a');
+      const child = spawn(kilnBin, ['build', '--progress=plain', '--cache-from', cacheRef, ctx.dir], { env: { ...process.env, KILN_ROOT: b.root }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (c) => (err += c));
+      for (let i = 0; i < 200 && !err.includes('pulling'); i++) await new Promise((r) => setTimeout(r, 10));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('close', r));
+      const again = await build(b.root, ctx.dir, ['--cache-from', cacheRef, '-o', `type=oci,dest=${join(env.out, 'kill.tar')}`], 'kill-b');
+      expect(ranRuns(again.run)).toEqual([]);
+      expect((await runKiln(['doctor', '--store'], { root: b.root })).code).toBe(0);
+    } finally {
+      await ctx.cleanup();
+      await b.cleanup();
     }
   }, 120_000);
 });

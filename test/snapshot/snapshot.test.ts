@@ -125,6 +125,8 @@ describe('hostile layers are refused and write nothing outside the root', () => 
     ['write through a symlink to an absolute path', [{ name: 'esc', type: 'symlink', linkname: '/' }, { name: 'esc/canary-abs', body: 'x' }]],
     ['write through a relative symlink', [{ name: 'esc', type: 'symlink', linkname: '../canary' }, { name: 'esc/evil', body: 'x' }]],
     ['hard link to a host file', [{ name: 'pw', type: 'link', linkname: '../canary/secret' }]],
+    // A directory already checked for an earlier entry, then replaced by a symlink.
+    ['a checked directory replaced by a symlink', [{ name: 'd', type: 'directory' }, { name: 'd/x', body: 'x' }, { name: 'd', type: 'symlink', linkname: '../canary' }, { name: 'd/evil', body: 'x' }]],
   ];
   for (const [name, entries] of cases) {
     test(name, async () => {
