@@ -10,6 +10,7 @@ import { KilnError } from '../util/errors.ts';
 import { createLayerBlob, recompressLayerBlob } from '../snapshot/pack.ts';
 import { layerCompression } from '../oci/media-types.ts';
 import { mountOverlay, unmountPath } from '../snapshot/overlay.ts';
+import { ensureUnpacked } from '../snapshot/unpack.ts';
 import type { ExportImage, ExportLayer, RootfsView } from '../exporter/types.ts';
 import type { ImageConfig } from '../oci/types.ts';
 
@@ -80,6 +81,7 @@ export async function layerBlob(store: Store, rec: SnapshotRec, makeLayer: typeo
   if (wantsVariant && pulled && blob) return recompressed(store, blob, compression, opts.level);
   if (wantsVariant) return layerVariant(store, rec, { compression, level: opts.level, clampMtime: clamp }, makeLayer);
   if (blob && (await store.content.has(blob.digest))) return blob;
+  await ensureUnpacked(store, rec.id);
   const tmp = store.content.ingestPath();
   const made = await makeLayer(store.snapshots.groupDirs(rec), tmp, { compression: 'gzip' });
   await store.content.adopt(tmp, made.digest);
@@ -116,6 +118,7 @@ function recompressed(store: Store, blob: Blob, compression: 'gzip' | 'zstd' | '
 /** A layer blob of a snapshot made with non-default options (compression, level, clamped times). */
 function layerVariant(store: Store, rec: SnapshotRec, o: { compression: 'gzip' | 'zstd' | 'none'; level?: number; clampMtime?: number }, makeLayer: typeof createLayerBlob): Promise<Blob> {
   return recordedBlob(store, `layer-variant:${rec.fsId ?? rec.id}:${o.compression}:${o.level ?? ''}:${o.clampMtime ?? ''}`, async (tmp) => {
+    await ensureUnpacked(store, rec.id);
     const made = await makeLayer(store.snapshots.groupDirs(rec), tmp, o);
     return { digest: made.digest, size: made.size, mediaType: made.mediaType, diffId: made.diffId };
   });
@@ -126,6 +129,7 @@ export async function openRootfsView(store: Store, ref: Ref): Promise<RootfsView
   if (ref.kind === 'local') return { dir: ref.dir, release: async () => {} };
   const target = join(store.layout.run, `${process.pid}-view-${randomBytes(6).toString('hex')}`);
   await mkdir(target, { recursive: true });
+  await ensureUnpacked(store, ref.id);
   const lowers = ref.id ? store.snapshots.layerDirs(ref.id) : [];
   if (lowers.length === 0) return { dir: target, release: () => rmdir(target) };
   await mountOverlay({ lowerDirs: lowers, target, readonly: true });

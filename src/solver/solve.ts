@@ -6,6 +6,7 @@ import type { ProgressSink } from '../progress/events.ts';
 import type { Store } from '../store/index.ts';
 import { EMPTY_REF, type ImportedCache, type OpContext, type OpResolvers, type OpSolver, type Ref } from './types.ts';
 import { bytesReporter } from '../progress/events.ts';
+import { ensureUnpacked } from '../snapshot/unpack.ts';
 import { vertexName, outputCount } from './vertex-info.ts';
 import { missReason, stepIdent, type KeyFacts } from './miss-reason.ts';
 
@@ -164,6 +165,8 @@ export async function solve(def: Definition, opts: SolveOptions): Promise<SolveR
       if (hit) return hit;
     }
     const inputs = await Promise.all(op.inputs.map(async (i) => (await resultOf(i.digest))[i.index] ?? EMPTY_REF));
+    // An input imported from a cache may not be extracted yet: ops read their inputs' files.
+    await Promise.all(inputs.map((r) => (r.kind === 'snapshot' ? ensureUnpacked(opts.store, r.id) : undefined)));
     if (signal.aborted) throw new KilnError('build canceled', { kind: 'canceled' });
     // Another kiln process may be running this very step: wait for it and reuse its result.
     if (useCache) {

@@ -5,6 +5,7 @@ import { KilnError } from '../util/errors.ts';
 import type { Store } from '../store/index.ts';
 import type { SourceContext, SourceFactory, SourceInstance, SourceRef } from './types.ts';
 import { applyLayerBlob } from '../snapshot/apply-layer.ts';
+import { ensureUnpacked } from '../snapshot/unpack.ts';
 import type { Descriptor } from '../oci/types.ts';
 import type { Reference } from '../oci/reference.ts';
 import type { ImageResolver } from './image-resolver.ts';
@@ -44,6 +45,8 @@ export function createImageSource(resolver: ImageResolver, hostPlatform: Platfor
           }
           await blobs[i];
           const l = layers[i] as Descriptor;
+          // The layers below may be lazy (from an imported cache): hard links may point into them.
+          await ensureUnpacked(ctx.store, parent);
           const lowerDirs = parent ? ctx.store.snapshots.layerDirs(parent) : [];
           const active = await ctx.store.snapshots.prepare();
           try {

@@ -9,6 +9,11 @@ export interface CacheHit {
 export interface CacheRecords {
   get(key: string, output: number): CacheHit | undefined;
   put(key: string, output: number, snapshot: string | null, description?: string): void;
+  /**
+   * Forgets every record whose result builds on `snapshot` (it, the snapshots sharing its layer,
+   * and everything on top of them): a layer found broken is never a cache hit again.
+   */
+  dropBuiltOn(snapshot: string): number;
 }
 
 export function openCacheRecords(db: Db): CacheRecords {
@@ -27,6 +32,15 @@ export function openCacheRecords(db: Db): CacheRecords {
     put(key, output, snapshot, description) {
       const now = Date.now();
       putStmt.run(key, output, snapshot, description ?? null, now, now);
+    },
+    dropBuiltOn(snapshot) {
+      const r = db
+        .prepare(
+          `WITH RECURSIVE d(id) AS (SELECT id FROM snapshots WHERE id = ?1 OR fs_id = ?1 UNION SELECT s.id FROM snapshots s JOIN d ON s.parent = d.id)
+           DELETE FROM cache WHERE snapshot IN (SELECT id FROM d)`,
+        )
+        .run(snapshot);
+      return Number(r.changes);
     },
   };
 }

@@ -74,6 +74,8 @@ function migrate(db: DatabaseSync): void {
   if (!cols.includes('size')) db.exec('ALTER TABLE snapshots ADD COLUMN size INTEGER');
   // 1: the layer dir is a delta on its parent's, and both make one image layer (snapshots.ts).
   if (!cols.includes('joins_parent')) db.exec('ALTER TABLE snapshots ADD COLUMN joins_parent INTEGER NOT NULL DEFAULT 0');
+  // 1: recorded from an imported cache with its blob, the layer dir made on first use (snapshot/unpack.ts).
+  if (!cols.includes('lazy')) db.exec('ALTER TABLE snapshots ADD COLUMN lazy INTEGER NOT NULL DEFAULT 0');
 }
 
 export function openDb(path: string): Db {

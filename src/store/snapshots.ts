@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -54,6 +55,16 @@ export interface SnapshotStore {
    */
   commit(active: ActiveSnapshot, opts: { parent: string | null; chainId?: string; blob?: SnapshotRecord['blob']; joinsParent?: boolean }): Promise<SnapshotRecord>;
   discard(active: ActiveSnapshot): Promise<void>;
+  /**
+   * Records a *lazy* snapshot: its layer blob (in the content store) on top of `parent`, not
+   * extracted yet (snapshot/unpack.ts extracts it before anything reads it). Returns the
+   * existing record when `chainId` is already known.
+   */
+  commitLazy(opts: { parent: string | null; chainId: string; blob: NonNullable<SnapshotRecord['blob']> }): SnapshotRecord;
+  /** Whether the snapshot's layer directory exists (false for a lazy one not extracted yet). */
+  isUnpacked(rec: SnapshotRecord): boolean;
+  /** Puts an extracted lazy layer in place (another process may have done it first: then `active` is dropped). */
+  fill(rec: SnapshotRecord, active: ActiveSnapshot): Promise<void>;
   get(id: string): SnapshotRecord | undefined;
   byChainId(chainId: string): SnapshotRecord | undefined;
   /** Layer directories from the top (this snapshot) down to the base. */
@@ -181,6 +192,38 @@ export function openSnapshotStore(db: Db, root: string): SnapshotStore {
     },
     layerDir(rec) {
       return join(dir(rec.fsId ?? rec.id), 'fs');
+    },
+    commitLazy(opts) {
+      const existing = this.byChainId(opts.chainId);
+      if (existing) return existing;
+      const id = randomBytes(6).toString('hex');
+      const now = Date.now();
+      const b = opts.blob;
+      try {
+        db.prepare(
+          'INSERT INTO snapshots (id, parent, chain_id, blob_digest, blob_size, blob_media_type, diff_id, joins_parent, lazy, created_at, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?)',
+        ).run(id, opts.parent, opts.chainId, b.digest, b.size, b.mediaType, b.diffId, now, now);
+      } catch (err) {
+        const raced = this.byChainId(opts.chainId);
+        if (raced) return raced;
+        throw err;
+      }
+      return get(id)!;
+    },
+    isUnpacked(rec) {
+      return existsSync(join(dir(rec.fsId ?? rec.id), 'fs'));
+    },
+    async fill(rec, active) {
+      const home = dir(rec.fsId ?? rec.id);
+      await mkdir(home, { recursive: true });
+      try {
+        await rename(active.fs, join(home, 'fs'));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      }
+      db.prepare('UPDATE snapshots SET lazy = 0 WHERE id = ?').run(rec.id);
+      await this.discard(active);
     },
     relink(layer, parent) {
       const fsId = layer.fsId ?? layer.id;

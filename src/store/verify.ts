@@ -25,6 +25,7 @@ interface SnapRow {
   fs_id: string | null;
   blob_digest: string | null;
   blob_size: number | null;
+  lazy: number;
 }
 
 const SNAPSHOT_DIR = /^[0-9a-f]{12}$/;
@@ -43,13 +44,19 @@ export async function verifyStore(db: Db, layout: StateLayout): Promise<StoreRep
   const integrity = (db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[]).map((r) => r.integrity_check);
   if (integrity.join() !== 'ok') problems.push(`database: ${integrity.slice(0, 3).join('; ')}`);
 
-  const snaps = db.prepare('SELECT id, parent, fs_id, blob_digest, blob_size FROM snapshots').all() as unknown as SnapRow[];
+  const snaps = db.prepare('SELECT id, parent, fs_id, blob_digest, blob_size, lazy FROM snapshots').all() as unknown as SnapRow[];
   const byId = new Map(snaps.map((s) => [s.id, s]));
+  const lazy = new Set<string>();
   for (const s of snaps) {
     if (s.parent && !byId.has(s.parent)) problems.push(`snapshot ${s.id}: its parent ${s.parent} has no record`);
     if (s.fs_id && !byId.has(s.fs_id)) problems.push(`snapshot ${s.id}: the layer it shares (${s.fs_id}) has no record`);
     const layer = join(layout.snapshots, s.fs_id ?? s.id, 'fs');
-    if (!(await lstat(layer).catch(() => undefined))?.isDirectory()) problems.push(`snapshot ${s.id}: layer directory ${layer} is missing`);
+    // A lazy snapshot (an imported cache layer not extracted yet) has its blob and no directory.
+    const owner = s.fs_id ? byId.get(s.fs_id) : s;
+    if (!(await lstat(layer).catch(() => undefined))?.isDirectory()) {
+      if (!owner?.lazy || !owner.blob_digest) problems.push(`snapshot ${s.id}: layer directory ${layer} is missing`);
+      else lazy.add(owner.blob_digest.replace(/^sha256:/, ''));
+    }
   }
 
   const cache = db.prepare('SELECT key, snapshot FROM cache').all() as { key: string; snapshot: string | null }[];
@@ -71,7 +78,10 @@ export async function verifyStore(db: Db, layout: StateLayout): Promise<StoreRep
     if (!s.blob_digest) continue;
     const hex = s.blob_digest.replace(/^sha256:/, '');
     usedBlobs.add(hex);
-    if (!blobNames.has(hex)) continue; // a layer blob may be pruned and is remade on export
+    if (!blobNames.has(hex)) {
+      if (lazy.has(hex)) problems.push(`snapshot ${s.id}: not extracted, and its layer blob ${s.blob_digest} is missing`);
+      continue; // a layer blob may be pruned and is remade on export
+    }
     const st = await lstat(join(layout.blobs, hex));
     if (s.blob_size !== null && st.size !== s.blob_size) problems.push(`blob ${s.blob_digest}: ${st.size} bytes, its snapshot ${s.id} records ${s.blob_size}`);
   }

@@ -92,6 +92,15 @@ describe('cache import/export between state dirs', () => {
       expect(unneeded.length).toBeGreaterThan(0);
       const got = await blobsIn(b.root);
       for (const d of unneeded) expect(got.has(d)).toBe(false);
+      // An image export needs the blobs only: no layer was extracted; the store is sound.
+      expect((await readdir(join(b.root, 'snapshots'))).filter((n) => !n.startsWith('tmp-'))).toEqual([]);
+      expect((await runKiln(['doctor', '--store'], { root: b.root })).code).toBe(0);
+      // An output of files extracts them (every layer verified against its diff id).
+      const local = join(env.out, 'reg-local');
+      await build(b.root, ctx2.dir, ['--cache-from', `type=registry,ref=${cacheRef}`, '-o', `type=local,dest=${local}`], 'reg-b-local');
+      expect(await readFile(join(local, 's2'), 'utf8')).toBe('one\n');
+      expect((await readFile(join(local, 'tool'))).byteLength).toBe(300000);
+      expect((await runKiln(['doctor', '--store'], { root: b.root })).code).toBe(0);
 
       // One source file changed: only the steps after its COPY run (step1 and the tools stage come from the cache).
       await writeFile(join(ctx2.dir, 'a.txt'), 'two\n');
@@ -235,7 +244,7 @@ describe('cache import/export between state dirs', () => {
     }
   }, 120_000);
 
-  test('SIGKILL while an import downloads and applies layers: the next build imports again and the store is sound', async () => {
+  test('SIGKILL while an import downloads layers: the next build imports again and the store is sound', async () => {
     const ctx = await makeContext({ Dockerfile: `FROM ${env.reg.ref}\nRUN head -c 50000000 /dev/urandom > /big && echo big-ran\nRUN echo after > /after\n` });
     const b = await tempStateDir();
     try {
@@ -249,6 +258,46 @@ describe('cache import/export between state dirs', () => {
       await new Promise((r) => child.on('close', r));
       const again = await build(b.root, ctx.dir, ['--cache-from', cacheRef, '-o', `type=oci,dest=${join(env.out, 'kill.tar')}`], 'kill-b');
       expect(ranRuns(again.run)).toEqual([]);
+      expect((await runKiln(['doctor', '--store'], { root: b.root })).code).toBe(0);
+    } finally {
+      await ctx.cleanup();
+      await b.cleanup();
+    }
+  }, 120_000);
+
+  test('a record that lies about a layer\'s uncompressed digest: caught when extracted, dropped, never used again', async () => {
+    const ctx = await makeContext({ Dockerfile: dockerfile(env.reg.ref, 'lie'), 'a.txt': 'one\n' });
+    const b = await tempStateDir();
+    try {
+      const dir = join(env.out, 'cache-lie');
+      const tar = join(env.out, 'lie-a.tar');
+      await build(env.state.root, ctx.dir, ['--cache-to', `type=local,dest=${dir},mode=max`, '-o', `type=oci,dest=${tar}`], 'lie-a');
+      // Rewrite the document: the last layer (RUN step2) claims another diff id.
+      const layers = JSON.parse((await runTool('skopeo', ['inspect', '--raw', `oci-archive:${tar}`])).stdout).layers as { digest: string }[];
+      const last = layers[layers.length - 1]!.digest;
+      const blob = (d: string) => join(dir, 'blobs', 'sha256', d.slice(7));
+      const put = async (bytes: string) => {
+        const d = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+        await writeFile(blob(d), bytes);
+        return { digest: d, size: Buffer.byteLength(bytes) };
+      };
+      const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
+      const manifest = JSON.parse(await readFile(blob(index.manifests[0].digest), 'utf8'));
+      const doc = JSON.parse(await readFile(blob(manifest.config.digest), 'utf8'));
+      for (const l of doc.layers) if (l.digest === last) l.diffId = `sha256:${'e'.repeat(64)}`;
+      manifest.config = { ...manifest.config, ...(await put(JSON.stringify(doc))) };
+      index.manifests[0] = { ...index.manifests[0], ...(await put(JSON.stringify(manifest))) };
+      await writeFile(join(dir, 'index.json'), JSON.stringify(index));
+
+      const local = join(env.out, 'lie-local');
+      const first = await runKiln(['build', '--progress=plain', '--cache-from', `type=local,src=${dir}`, '-o', `type=local,dest=${local}`, ctx.dir], { root: b.root });
+      expect(first.code).toBe(1);
+      expect(first.stderr).toContain(`layer ${last} unpacks to`);
+      // The next build does not use that record (a warning) and runs the step.
+      const again = await build(b.root, ctx.dir, ['--cache-from', `type=local,src=${dir}`, '-o', `type=local,dest=${local}`], 'lie-b');
+      expect(warnings(again.run).some((w) => w.includes('not to be what its record says'))).toBe(true);
+      expect(ranRuns(again.run)).toEqual(['[stage-1 5/5] RUN echo step2-ran-lie && cat /a.txt > /s2']);
+      expect(await readFile(join(local, 's2'), 'utf8')).toBe('one\n');
       expect((await runKiln(['doctor', '--store'], { root: b.root })).code).toBe(0);
     } finally {
       await ctx.cleanup();
