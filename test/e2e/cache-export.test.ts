@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { kilnBin, makeContext, runKiln, tempStateDir, type KilnRun } from '../helpers/kiln.ts';
 import { spawn } from 'node:child_process';
 import { useBuildEnv } from '../helpers/build-env.ts';
+import { pushBusyboxIndex } from '../helpers/busybox-image.ts';
 import { runTool } from '../helpers/verify-image.ts';
 
 const env = useBuildEnv();
@@ -292,5 +293,21 @@ describe('cache import/export between state dirs', () => {
     expect(ranRuns(again.run)).toEqual(['[stage-1 5/5] RUN echo step2-ran-lie && cat /a.txt > /s2']);
     expect(await readFile(join(local, 's2'), 'utf8')).toBe('one\n');
     expect((await runKiln(['doctor', '--store'], { root: b.root })).code).toBe(0);
+  }, 120_000);
+
+  test('multi-platform inline: each image of the index carries its records; B makes the same index without running a step', async () => {
+    const multi = await pushBusyboxIndex(env.reg.registry);
+    const ctx = await tmp.context({
+      Dockerfile: `FROM --platform=$BUILDPLATFORM ${env.reg.ref} AS build\nARG TARGETARCH\nRUN echo built-for-$TARGETARCH > /out\nFROM ${multi}\nCOPY --from=build /out /out\nCOPY a.txt /a\n`,
+      'a.txt': 'x',
+    });
+    const b = await tmp.state();
+    const image = `${env.reg.registry.host}/app:multi`;
+    const platforms = ['--platform', 'linux/amd64,linux/arm64'];
+    const a = await build(env.state.root, ctx.dir, [...platforms, '--build-arg', 'BUILDKIT_INLINE_CACHE=1', '-o', `type=image,name=${image},push=true`], 'multi-a');
+    const fresh = await build(b.root, ctx.dir, [...platforms, '--cache-from', image, '--cache-to', 'type=inline', '-o', `type=image,name=${image}-b,push=true`], 'multi-b');
+    expect(ranRuns(fresh.run)).toEqual([]);
+    expect(events(fresh.run).find((e) => e.type === 'summary')?.ran).toBe(0);
+    expect(fresh.digest).toBe(a.digest);
   }, 120_000);
 });
