@@ -211,7 +211,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     const exportAll = async (): Promise<BuildOutcome> => {
       const outcome: BuildOutcome = { ran: solved.ran.length, cached: solved.cached.length, exports: [] };
       const cacheOnly = req.outputs.some((o) => o.type === 'cacheonly');
-      if (req.cacheExports.some((c) => c.type === 'inline') && !planned.some((p) => p.isImage)) {
+      if (inline && !planned.some((p) => p.isImage)) {
         progress.emit({ type: 'warning', message: 'cache type=inline: no image output to carry it (add -o type=image,... or type=oci)', time: Date.now() });
       }
       if (planned.length === 0 && !req.iidfile && !req.metadataFile && req.progress !== 'quiet') {

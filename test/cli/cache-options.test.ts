@@ -3,6 +3,8 @@ import { describe, expect, test } from 'bun:test';
 import { parseCacheSpecs } from '../../src/cli/cache-options.ts';
 import { parseCacheDocument, inlineRecords } from '../../src/cache/format.ts';
 import { KilnError } from '../../src/util/errors.ts';
+import { buildRequestFromFlags } from '../../src/cli/build-command.ts';
+import { makeTempDir, removeAll } from '../../src/util/fs.ts';
 
 const fails = (f: () => unknown): string => {
   try {
@@ -34,6 +36,25 @@ describe('cache specs', () => {
     expect(fails(() => parseCacheSpecs(['type=gha'], 'export', '--cache-to'))).toContain('not supported by kiln');
     expect(fails(() => parseCacheSpecs(['type=inline'], 'import', '--cache-from'))).toContain('unknown cache type');
     expect(fails(() => parseCacheSpecs(['type=registry,ref=r/a,image-manifest=true,oci-mediatypes=false'], 'export', '--cache-to'))).toContain('needs oci-mediatypes=true');
+  });
+});
+
+describe('cache flags in a build request', () => {
+  test('registry.insecure=true makes that registry plain http; BUILDKIT_INLINE_CACHE=1 is an inline export', async () => {
+    const dir = await makeTempDir('kiln-cache-flags-');
+    try {
+      const req = await buildRequestFromFlags(dir, {
+        cacheFrom: ['type=registry,ref=reg.example:5000/app:cache,registry.insecure=true', 'other.example/app:cache'],
+        exportCache: 'type=local,dest=/tmp/x',
+        buildArg: 'BUILDKIT_INLINE_CACHE=1',
+      });
+      expect(req.registry.insecureHosts).toContain('reg.example:5000');
+      expect(req.registry.insecureHosts).not.toContain('other.example');
+      expect(req.cacheImports.map((c) => c.attrs.ref)).toEqual(['reg.example:5000/app:cache', 'other.example/app:cache']);
+      expect(req.cacheExports.map((c) => c.type)).toEqual(['local', 'inline']);
+    } finally {
+      await removeAll(dir);
+    }
   });
 });
 

@@ -6,7 +6,7 @@
  * registry is detected and its step runs instead.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { readFile, readdir, writeFile, open } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { kilnBin, makeContext, runKiln, tempStateDir, type KilnRun } from '../helpers/kiln.ts';
@@ -157,6 +157,14 @@ describe('cache import/export between state dirs', () => {
     const fresh = await build(b.root, ctx.dir, ['--import-cache', `type=local,src=${dir}`, '-o', `type=oci,dest=${join(env.out, 'lb.tar')}`], 'local-b');
     expect(ranRuns(fresh.run)).toEqual([]);
     expect(fresh.digest).toBe(a.digest);
+
+    // A blob missing from the layout: that record is not used (a warning), its step runs.
+    const last = (await ociLayers(join(env.out, 'la.tar'))).pop()!;
+    await rm(join(dir, 'blobs', 'sha256', last.slice(7)));
+    const c = await tmp.state();
+    const missing = await build(c.root, ctx.dir, ['--cache-from', `type=local,src=${dir}`, '-o', `type=oci,dest=${join(env.out, 'lc.tar')}`], 'local-c');
+    expect(warnings(missing.run).some((w) => w.includes(`blob ${last} is missing`))).toBe(true);
+    expect(ranRuns(missing.run)).toEqual(['[stage-1 5/5] RUN echo step2-ran-local && cat /a.txt > /s2']);
   }, 120_000);
 
   test('inline (BUILDKIT_INLINE_CACHE=1): B imports from the pushed image, runs no RUN, same digest', async () => {
