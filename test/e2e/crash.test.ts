@@ -15,8 +15,10 @@ describe('crash safety', () => {
       const child = spawn(kilnBin, ['build', '--progress=plain', ctx.dir], { env: { ...process.env, KILN_ROOT: env.state.root }, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       child.stderr.on('data', (c) => (err += c));
-      for (let i = 0; i < 100 && !err.includes('started'); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(err).toContain('started');
+      // The step's own output (not its header, printed before the mount): the container runs.
+      const running = /^#\d+ [\d.]+ started$/m;
+      for (let i = 0; i < 100 && !running.test(err); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(err).toMatch(running);
       child.kill('SIGKILL');
       await new Promise((r) => child.on('close', r));
       expect(mountsUnder(env.state.root).length).toBeGreaterThan(0); // the killed build left its overlay mounted
