@@ -47,10 +47,11 @@ export interface UsageRecord {
 /** A snapshot layer's size: measured once, then read from its record (layers never change). */
 export async function layerSize(db: Db, layout: StateLayout, id: string, known?: number | null): Promise<number> {
   if (known !== undefined && known !== null) return known;
-  const row = db.prepare('SELECT size FROM snapshots WHERE id = ?').get(id) as { size: number | null } | undefined;
+  const row = db.prepare('SELECT size, lazy FROM snapshots WHERE id = ?').get(id) as { size: number | null; lazy: number } | undefined;
   if (row?.size !== undefined && row.size !== null) return row.size;
   const size = await treeSize(join(layout.snapshots, id));
-  db.prepare('UPDATE snapshots SET size = ? WHERE id = ?').run(size, id);
+  // A lazy layer (not extracted yet) has no files so far: measured again once it has.
+  if (!row?.lazy) db.prepare('UPDATE snapshots SET size = ? WHERE id = ?').run(size, id);
   return size;
 }
 
