@@ -8,9 +8,10 @@
  * build exports byte-identical documents on any machine.
  */
 import * as v from 'valibot';
-import { isDigest, type Digest } from '../util/digest.ts';
+import type { Digest } from '../util/digest.ts';
 import { KilnError } from '../util/errors.ts';
-import type { Descriptor } from '../oci/types.ts';
+import { DigestSchema, type Descriptor } from '../oci/types.ts';
+import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.ts';
 
 export const CACHE_CONFIG_MEDIA_TYPE = 'application/vnd.kiln.cache.config.v1+json';
 /** The image config field that carries inline cache records. */
@@ -38,7 +39,6 @@ export interface CacheDocument {
   records: CacheRecord[];
 }
 
-const DigestSchema = v.custom<Digest>((x) => typeof x === 'string' && isDigest(x), 'not a sha256 digest');
 const Index = v.pipe(v.number(), v.integer(), v.minValue(0));
 const RecordSchema = v.object({ key: v.pipe(v.string(), v.minLength(1)), output: Index, chain: v.array(Index) });
 const LayerSchema = v.object({ digest: DigestSchema, size: Index, mediaType: v.string(), diffId: DigestSchema });
@@ -88,4 +88,13 @@ export function sortRecords<T extends { key: string; output: number }>(records: 
 /** The manifest/index descriptor of a layer, with its uncompressed digest annotated. */
 export function layerDescriptor(l: CacheLayer): Descriptor {
   return { mediaType: l.mediaType, digest: l.digest, size: l.size, annotations: { [UNCOMPRESSED_ANNOTATION]: l.diffId } };
+}
+
+/**
+ * The descriptor of the cache document in a cache manifest (its config) or a cache index (an
+ * entry of its own media type); undefined for anything else (an image: inline records, if any).
+ */
+export function documentDescriptor(mediaType: string, top: { config?: Descriptor; manifests?: Descriptor[] }): Descriptor | undefined {
+  const d = isManifestMediaType(mediaType) ? top.config : isIndexMediaType(mediaType) ? top.manifests?.find((m) => m.mediaType === CACHE_CONFIG_MEDIA_TYPE) : undefined;
+  return d?.mediaType === CACHE_CONFIG_MEDIA_TYPE ? d : undefined;
 }

@@ -1,5 +1,5 @@
 import type { Store, SnapshotRecord } from '../store/index.ts';
-import { layerGroups } from '../store/snapshots.ts';
+import { groupTops } from '../store/snapshots.ts';
 import { sortRecords, INLINE_CACHE_FIELD, type CacheRecord } from './format.ts';
 
 export type CacheMode = 'min' | 'max';
@@ -13,7 +13,7 @@ export interface PlannedRecord {
 
 /** The image layers of a snapshot chain, as the snapshots that carry each layer's blob (base first). */
 export function layerTops(store: Store, snapshot: string | null): SnapshotRecord[] {
-  return snapshot === null ? [] : layerGroups(store.snapshots.chain(snapshot)).map((g) => g[g.length - 1]!);
+  return snapshot === null ? [] : groupTops(store.snapshots.chain(snapshot));
 }
 
 /**

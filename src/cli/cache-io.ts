@@ -10,13 +10,18 @@ import type { Platform } from '../oci/platform.ts';
 import { parseReference } from '../oci/reference.ts';
 import { errorMessage, KilnError } from '../util/errors.ts';
 import type { ImportedCache } from '../solver/types.ts';
-import { loadRegistryCache, pushCache } from '../cache/registry.ts';
-import { loadLocalCache, writeCacheLayout } from '../cache/local.ts';
+import { loadRegistryCache } from '../cache/registry.ts';
+import { loadLocalCache } from '../cache/local.ts';
 import { importedCache } from '../cache/imported.ts';
 import type { LoadedCache, Transfer } from '../cache/loaded.ts';
 import { planCacheExport, type CacheMode } from '../cache/plan.ts';
 import { cacheDocument, type LayerBlobOf } from '../cache/document.ts';
-import { cacheArtifact } from '../cache/artifact.ts';
+import { cacheArtifact, type CacheArtifact } from '../cache/artifact.ts';
+import { writeLayoutDir } from '../exporter/layout-dir.ts';
+import { blobPath, type LayoutRecord } from '../exporter/layout.ts';
+import { ANNOTATION_REF_NAME } from '../oci/media-types.ts';
+import type { Reference } from '../oci/reference.ts';
+import { pushBlobFile } from './image-push.ts';
 import type { OutputSpec } from './request.ts';
 import { boolAttr, imageOptions } from './image-options.ts';
 
@@ -73,7 +78,7 @@ export async function exportCaches(specs: OutputSpec[], d: CacheExportDeps): Pro
       const planned = planCacheExport(d.store, d.keyed, d.results, mode);
       const { doc, paths } = await cacheDocument(planned, d.layerBlob(layerOpts));
       const art = cacheArtifact(doc, paths, { ociMediaTypes: oci, imageManifest: boolAttr(spec, 'image-manifest', oci) });
-      if (spec.type === 'registry') await pushCache(d.registry, d.store, parseReference(spec.attrs.ref!), art, d.transfer);
+      if (spec.type === 'registry') await pushCache(d, parseReference(spec.attrs.ref!), art);
       else await writeCacheLayout(spec.attrs.dest!, art, spec.attrs.tag ?? 'latest');
       info(d.progress, `exported cache to ${where} (mode=${mode}: ${doc.records.length} records, ${doc.layers.length} layers, ${art.top.digest}) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     } catch (err) {
@@ -81,6 +86,24 @@ export async function exportCaches(specs: OutputSpec[], d: CacheExportDeps): Pro
       warn(d.progress, `exporting cache to ${where} failed (ignore-error=true): ${errorMessage(err)}`);
     }
   }
+}
+
+/** The artifact's blobs the repository lacks (layers as images push them), then its manifest under the ref's tag (default `latest`). */
+async function pushCache(d: CacheExportDeps, ref: Reference, art: CacheArtifact): Promise<void> {
+  await Promise.all(
+    art.blobs.map(({ desc, bytes }) =>
+      bytes ? d.registry.pushBlob(ref, desc, (range) => Buffer.from(range ? bytes.subarray(range.start, range.end + 1) : bytes)) : pushBlobFile(d.store, d.registry, ref, desc, d.transfer, 'push cache'),
+    ),
+  );
+  await d.registry.putManifest(ref, art.top.mediaType, art.top.bytes, ref.tag ?? 'latest');
+}
+
+/** The artifact in an OCI layout directory (the oci exporter's writer: blobs first, index.json last), under `tag`; other tags are kept. */
+async function writeCacheLayout(dir: string, art: CacheArtifact, tag: string): Promise<void> {
+  const records: LayoutRecord[] = [...art.blobs, { desc: art.top, bytes: art.top.bytes, path: undefined }].map(({ desc, path, bytes }) =>
+    bytes ? { name: blobPath(desc.digest), mode: 0o444, kind: 'bytes', bytes } : { name: blobPath(desc.digest), mode: 0o444, kind: 'blob', blob: { path: path!, digest: desc.digest, size: desc.size } },
+  );
+  await writeLayoutDir(dir, records, [{ mediaType: art.top.mediaType, digest: art.top.digest, size: art.top.size, annotations: { [ANNOTATION_REF_NAME]: tag } }]);
 }
 
 function pick(attrs: Record<string, string>, keys: string[]): Record<string, string> {

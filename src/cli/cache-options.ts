@@ -5,7 +5,7 @@
  * refused, naming the known ones.
  */
 import { usageError } from '../util/errors.ts';
-import { nearest } from './unknown-option.ts';
+import { unknownAttribute } from './unknown-option.ts';
 import { parseAttrs } from './parse-flags.ts';
 import type { OutputSpec } from './request.ts';
 
@@ -32,8 +32,7 @@ export function parseCacheSpecs(values: string[], direction: 'import' | 'export'
     }
     for (const k of Object.keys(attrs)) {
       if (known.includes(k)) continue;
-      const near = nearest(k, known);
-      throw usageError(`${label}: unknown attribute "${k}"${near ? ` (did you mean ${near}?)` : ''}`, known.length ? `known: ${known.join(', ')}` : `type=${type} takes no attributes`);
+      throw unknownAttribute(label, k, known, `type=${type} takes no attributes`);
     }
     if (type === 'registry' && !attrs.ref) throw usageError(`${label}: ref= is required`, 'e.g. ref=REGISTRY/REPO:buildcache');
     if (type === 'local' && direction === 'export' && !attrs.dest) throw usageError(`${label}: dest= is required`, 'e.g. dest=/var/cache/kiln');

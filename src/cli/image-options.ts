@@ -4,7 +4,7 @@
  * rewrite-timestamp, source-date-epoch. Unknown keys are refused, naming the known ones.
  */
 import { usageError } from '../util/errors.ts';
-import { nearest } from './unknown-option.ts';
+import { unknownAttribute } from './unknown-option.ts';
 import type { OutputSpec } from './request.ts';
 
 export interface ImageOptions {
@@ -47,8 +47,7 @@ export function checkOutputKeys(spec: OutputSpec): void {
   if (!known) return;
   for (const k of Object.keys(spec.attrs)) {
     if (known.includes(k) || (spec.type !== 'tar' && spec.type !== 'local' && spec.type !== 'cacheonly' && isAnnotation(k))) continue;
-    const near = nearest(k, known);
-    throw usageError(`${labelOf(spec)}: unknown attribute "${k}"${near ? ` (did you mean ${near}?)` : ''}`, known.length ? `known: ${known.join(', ')}` : `type=${spec.type} takes no attributes`);
+    throw unknownAttribute(labelOf(spec), k, known, `type=${spec.type} takes no attributes`);
   }
 }
 

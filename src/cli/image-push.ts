@@ -1,8 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { Transform } from 'node:stream';
 import type { RegistryClient } from '../registry/index.ts';
 import type { Store } from '../store/index.ts';
-import { parseReference } from '../oci/reference.ts';
+import { parseReference, type Reference } from '../oci/reference.ts';
+import type { Descriptor } from '../oci/types.ts';
+import { mountSourceFor } from '../store/blob-origins.ts';
+import { tap } from '../util/tap.ts';
 import { contentReader, walkImage } from '../store/image-walk.ts';
 import type { Digest } from '../util/digest.ts';
 import { KilnError } from '../util/errors.ts';
@@ -26,26 +28,31 @@ export async function pushImage(
   const missing = [...g.missing, ...(await Promise.all(g.leaves.map(async (l) => ((await store.content.has(l.digest as Digest)) ? [] : [l.digest])))).flat()];
   if (missing.length) throw new KilnError(`image ${name}: blob ${missing[0]} is not in the content store`, { kind: 'input', hint: 'kiln doctor --store' });
   for (const b of g.leaves) {
-    // A blob pulled from another repository of the same registry is mounted, not uploaded.
-    const origin = store.meta.get(`blob-origin:${b.digest}`);
-    const mountFrom = origin?.startsWith(`${ref.domain}/`) ? origin.slice(ref.domain.length + 1) : undefined;
-    const path = store.content.path(b.digest as Digest);
-    const t = transfer?.(`push ${name} ${b.digest}`, `pushing ${b.digest.slice(0, 19)}`, b.size);
-    const counted = (stream: NodeJS.ReadableStream) =>
-      t
-        ? stream.pipe(
-            new Transform({
-              transform(c: Buffer, _e, cb) {
-                t.add(c.byteLength);
-                cb(null, c);
-              },
-            }),
-          )
-        : stream;
-    const r = await registry.pushBlob(ref, b, (range) => counted(createReadStream(path, range)), { mountFrom });
-    t?.done();
-    log(`${b.digest.slice(7, 19)}: ${r === 'exists' ? 'already exists' : r === 'mounted' ? `mounted from ${mountFrom}` : 'pushed'}`);
+    const { result, mountFrom } = await pushBlobFile(store, registry, ref, b, transfer, `push ${name}`);
+    log(`${b.digest.slice(7, 19)}: ${result === 'exists' ? 'already exists' : result === 'mounted' ? `mounted from ${mountFrom}` : 'pushed'}`);
   }
   for (const n of g.nodes) await registry.putManifest(ref, n.mediaType, n.bytes, n.digest === rec.target.digest ? (ref.tag ?? n.digest) : n.digest);
   return rec.target.digest;
+}
+
+/**
+ * Pushes one blob of the content store unless the repository has it; a blob pulled from
+ * another repository of the same registry is mounted, not uploaded. Bytes are reported to
+ * `transfer` (its id prefixed with `what`).
+ */
+export async function pushBlobFile(
+  store: Store,
+  registry: RegistryClient,
+  ref: Reference,
+  desc: Descriptor,
+  transfer?: (id: string, name: string, total?: number) => { add(n: number): void; done(): void },
+  what = 'push',
+): Promise<{ result: 'exists' | 'mounted' | 'pushed'; mountFrom?: string }> {
+  const mountFrom = mountSourceFor(store.meta, desc.digest, ref.domain);
+  const path = store.content.path(desc.digest as Digest);
+  const t = transfer?.(`${what} ${desc.digest}`, `pushing ${desc.digest.slice(0, 19)}`, desc.size);
+  const open = (range?: { start: number; end: number }) => (t ? createReadStream(path, range).pipe(tap((c) => t.add(c.byteLength))) : createReadStream(path, range));
+  const result = await registry.pushBlob(ref, desc, open, { mountFrom });
+  t?.done();
+  return { result, mountFrom };
 }

@@ -2,7 +2,7 @@ import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/index.ts';
-import { layerGroups } from '../store/snapshots.ts';
+import { groupTops } from '../store/snapshots.ts';
 import type { Ref } from '../solver/types.ts';
 import type { ImageConfigFile } from '../frontend/api.ts';
 import type { Digest } from '../util/digest.ts';
@@ -39,7 +39,7 @@ const compressionOf = (mediaType: string) => layerCompression(mediaType) ?? 'non
 export async function imageOfRef(store: Store, ref: Ref, config: ImageConfigFile, created: Date, makeLayer: typeof createLayerBlob = createLayerBlob, opts: LayerOptions = {}): Promise<ExportImage> {
   if (ref.kind !== 'snapshot') throw new KilnError('the build result is a local directory, not an image', { kind: 'internal' });
   // One image layer per group: an incremental COPY's deltas squash into the layer they start from.
-  const tops = layerGroups(store.snapshots.chain(ref.id)).map((g) => g[g.length - 1]!);
+  const tops = groupTops(store.snapshots.chain(ref.id));
   // Every layer at once: the tar, compression and hashing run on the worker pool, which
   // bounds how many go at a time.
   const layers = await Promise.all(tops.map(async (rec): Promise<ExportLayer> => {

@@ -1,3 +1,5 @@
+import { usageError, type KilnError } from '../util/errors.ts';
+
 /**
  * cac reports unknown options camel-cased and with `no-` stripped (`--suchFlag` for
  * `--no-such-flag`). This finds the flag as the user typed it and the nearest known one.
@@ -11,6 +13,12 @@ export function describeUnknownOption(message: string, argv: string[], known: st
   const name = typed.split('=')[0]!;
   const near = nearest(name.replace(/^-+/, ''), known);
   return `unknown flag: ${name}${near ? ` (did you mean --${near}?)` : ''}`;
+}
+
+/** An attribute the spec (`label`, e.g. `output type=oci`) does not know: the nearest known one, or the list. */
+export function unknownAttribute(label: string, key: string, known: string[], none: string): KilnError {
+  const near = nearest(key, known);
+  return usageError(`${label}: unknown attribute "${key}"${near ? ` (did you mean ${near}?)` : ''}`, known.length ? `known: ${known.join(', ')}` : none);
 }
 
 export function nearest(word: string, options: string[]): string | undefined {

@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { tap } from '../util/tap.ts';
 import { createDigester } from '../util/digest.ts';
 import { KilnError } from '../util/errors.ts';
 import { tempName, writeFileAtomic } from '../util/fs.ts';
@@ -75,12 +75,7 @@ async function hasSize(path: string, size: number): Promise<boolean> {
 async function copyBlob(blob: BlobFile, target: string): Promise<void> {
   const tmp = tempName(target);
   const d = createDigester();
-  const verify = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      d.update(chunk);
-      cb(null, chunk);
-    },
-  });
+  const verify = tap((chunk) => d.update(chunk));
   try {
     await pipeline(createReadStream(blob.path), verify, createWriteStream(tmp, { mode: 0o444 }));
     const got = d.digest();

@@ -19,7 +19,8 @@ const opt = <T extends v.GenericSchema>(s: T) =>
     v.transform((x) => x ?? undefined),
   );
 
-const DigestSchema = v.custom<Digest>((x) => typeof x === 'string' && isDigest(x), 'not a sha256 digest');
+/** A sha256 digest string (valibot). */
+export const DigestSchema = v.custom<Digest>((x) => typeof x === 'string' && isDigest(x), 'not a sha256 digest');
 const Size = v.pipe(v.number(), v.integer(), v.minValue(0));
 const StringMap = v.record(v.string(), v.string());
 const EmptyObjectMap = v.record(v.string(), v.looseObject({}));

@@ -10,7 +10,8 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import { tap } from '../util/tap.ts';
 import * as zlib from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
 
@@ -93,14 +94,7 @@ export async function applyLayerBlob(blobPath: string, mediaType: string, dir: s
 export async function applyLayerBlobDiffId(blobPath: string, mediaType: string, dir: string, opts: { lowerDirs?: string[] } = {}): Promise<{ entries: number; diffId: Digest }> {
   const digester = createDigester();
   const tar = decompressLayer(createReadStream(blobPath), mediaType);
-  const hashed = tar.pipe(
-    new Transform({
-      transform(chunk: Buffer, _e, cb) {
-        digester.update(chunk);
-        cb(null, chunk);
-      },
-    }),
-  );
+  const hashed = tar.pipe(tap((chunk) => digester.update(chunk)));
   tar.on('error', (e) => hashed.destroy(e));
   const r = await applyLayer(hashed, dir, opts);
   return { entries: r.entries, diffId: digester.digest() };

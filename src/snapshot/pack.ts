@@ -20,6 +20,7 @@ import { createDigester, type Digest } from '../util/digest.ts';
 import { tempName } from '../util/fs.ts';
 import { listXattrsTree } from '../platform/linux-fs.ts';
 import { layerMediaType } from '../oci/media-types.ts';
+import { tap } from '../util/tap.ts';
 
 export type PackMode = 'layer' | 'rootfs';
 
@@ -164,15 +165,6 @@ export interface LayerBlob {
   diffId: Digest;
   uncompressedSize: number;
   mediaType: string;
-}
-
-function tap(onChunk: (c: Buffer) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      onChunk(chunk);
-      cb(null, chunk);
-    },
-  });
 }
 
 /**

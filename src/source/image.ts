@@ -6,6 +6,7 @@ import type { Store } from '../store/index.ts';
 import type { SourceContext, SourceFactory, SourceInstance, SourceRef } from './types.ts';
 import { applyLayerBlob } from '../snapshot/apply-layer.ts';
 import { ensureUnpacked } from '../snapshot/unpack.ts';
+import { rememberBlobOrigin } from '../store/blob-origins.ts';
 import type { Descriptor } from '../oci/types.ts';
 import type { Reference } from '../oci/reference.ts';
 import type { ImageResolver } from './image-resolver.ts';
@@ -76,10 +77,5 @@ async function ensureBlob(store: Store, resolver: ImageResolver, ref: Reference,
   await resolver.registry.fetchBlobToFile(ref, desc, tmp, bytes?.add);
   bytes?.done();
   await store.content.adopt(tmp, d);
-  rememberBlobOrigin(store, d, ref);
-}
-
-/** Where a pulled blob came from (`domain/repo`): a push to that registry may mount it instead of uploading. */
-function rememberBlobOrigin(store: Store, digest: Digest, ref: Reference): void {
-  store.meta.set(`blob-origin:${digest}`, `${ref.domain}/${ref.path}`);
+  rememberBlobOrigin(store.meta, d, `${ref.domain}/${ref.path}`);
 }

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { access, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { tap } from '../util/tap.ts';
 import { createDigester, digestHex, sha256, type Digest } from '../util/digest.ts';
 import { tempName } from '../util/fs.ts';
 import { KilnError } from '../util/errors.ts';
@@ -64,14 +64,9 @@ export function openContentStore(blobsDir: string, ingestDir: string): ContentSt
       await ready;
       const tmp = join(ingestDir, tempName('blob').split('/').pop()!);
       const h = createDigester();
-      const tap = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          h.update(chunk);
-          cb(null, chunk);
-        },
-      });
+      const hashing = tap((chunk) => h.update(chunk));
       try {
-        await pipeline(source, tap, createWriteStream(tmp));
+        await pipeline(source, hashing, createWriteStream(tmp));
         const digest = h.digest();
         if (expected && (digest !== expected.digest || (expected.size !== undefined && h.size !== expected.size))) {
           throw new KilnError(`blob verification failed: want ${expected.digest} (${expected.size ?? '?'} bytes), got ${digest} (${h.size} bytes)`, { kind: 'input' });

@@ -150,11 +150,11 @@ export async function loadImageArchive(store: Store, input: NodeJS.ReadableStrea
 }
 
 /**
- * Copies the image that `ref` (a tag of the layout's index.json, a digest, or '' for the
- * only one) names in the OCI layout directory `dir` into the content store, every blob
- * verified; returns its descriptor. How `oci-layout://DIR[:TAG|@DIGEST]` contexts are read.
+ * The index.json entry of the OCI layout directory `dir` that `ref` names: a tag
+ * (`org.opencontainers.image.ref.name`, or containerd's name ending in `:TAG`), a digest (also
+ * one index.json does not list), or '' for the only entry.
  */
-export async function importOciLayoutDir(store: Store, dir: string, ref: string): Promise<Descriptor> {
+export async function layoutEntry(dir: string, ref: string): Promise<Descriptor> {
   const what = `OCI layout ${dir}`;
   let indexBytes: Buffer;
   try {
@@ -171,6 +171,17 @@ export async function importOciLayoutDir(store: Store, dir: string, ref: string)
         ? index.manifests[0]
         : undefined;
   if (!pick) throw new KilnError(`${what}: no image ${ref ? `tagged ${ref}` : '(several, name one: oci-layout://DIR:TAG)'} in index.json`, { kind: 'input' });
+  return pick;
+}
+
+/**
+ * Copies the image that `ref` (a tag of the layout's index.json, a digest, or '' for the
+ * only one) names in the OCI layout directory `dir` into the content store, every blob
+ * verified; returns its descriptor. How `oci-layout://DIR[:TAG|@DIGEST]` contexts are read.
+ */
+export async function importOciLayoutDir(store: Store, dir: string, ref: string): Promise<Descriptor> {
+  const what = `OCI layout ${dir}`;
+  const pick = await layoutEntry(dir, ref);
   // Walk the image from the layout, copying each index/manifest as it is read, then the leaves.
   const copy = async (d: string, size?: number) => {
     if (!isDigest(d)) throw new KilnError(`${what}: bad digest ${d}`, { kind: 'input' });

@@ -36,6 +36,11 @@ export function layerGroups(chain: SnapshotRecord[]): SnapshotRecord[][] {
   return groups;
 }
 
+/** The snapshot that carries each image layer's blob (the top of each group, base first). */
+export function groupTops(chain: SnapshotRecord[]): SnapshotRecord[] {
+  return layerGroups(chain).map((g) => g[g.length - 1]!);
+}
+
 /** A snapshot being written: nothing refers to it until commit(). */
 export interface ActiveSnapshot {
   id: string;
