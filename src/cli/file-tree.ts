@@ -1,6 +1,6 @@
 /**
  * FileTree (frontend/api.ts) over a directory, or over a solved snapshot: what frontends read
- * their inputs and their solved results through. Paths resolve as in a chroot (safe-path.ts):
+ * their inputs and their solved results through. Paths resolve as in a chroot (util/root-path.ts):
  * `..` and symlinks never leave the root.
  */
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
@@ -9,9 +9,15 @@ import type { Stats } from 'node:fs';
 import type { FileInfo, FileTree } from '../frontend/api.ts';
 import type { Store } from '../store/index.ts';
 import type { Ref } from '../solver/types.ts';
-import { resolveInRoot } from '../solver/ops/safe-path.ts';
+import { resolveInRoot } from '../util/root-path.ts';
 import { KilnError } from '../util/errors.ts';
 import { openRootfsView } from './result-image.ts';
+
+/**
+ * The largest file a frontend reads whole (a Dockerfile, a .dockerignore): 16 MiB, the
+ * message limit of BuildKit's frontend gateway; a device or endless file is refused, not read.
+ */
+export const MAX_READ = 16 << 20;
 
 const infoOf = (name: string, st: Stats): FileInfo => ({ name, isDirectory: st.isDirectory(), isSymbolicLink: st.isSymbolicLink(), size: st.size, mode: st.mode & 0o7777 });
 
@@ -27,7 +33,12 @@ export function fileTreeAt(root: string, where: string): FileTree {
   return {
     async readFile(path) {
       const p = await resolveInRoot(root, path);
-      return readFile(p).catch((err) => failed(path, err));
+      const st = await stat(p).catch((err) => failed(path, err));
+      if (!st.isFile()) throw new KilnError(`failed to read ${path}: not a regular file in ${where}`, { kind: 'usage' });
+      if (st.size > MAX_READ) throw new KilnError(`failed to read ${path}: ${st.size} bytes is more than a frontend may read (${MAX_READ >> 20} MiB)`, { kind: 'usage' });
+      const data = await readFile(p).catch((err) => failed(path, err));
+      if (data.byteLength > MAX_READ) throw new KilnError(`failed to read ${path}: it grew past ${MAX_READ >> 20} MiB while read`, { kind: 'usage' });
+      return data;
     },
     async readDir(path) {
       const p = await resolveInRoot(root, path);

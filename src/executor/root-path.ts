@@ -1,12 +1,9 @@
 /**
- * Paths inside a container rootfs, resolved on the host the way the container would see
- * them: symlinks are followed with the rootfs as "/", and ".." never climbs above it.
+ * Directories made inside a container rootfs for a step (its working directory), at a path
+ * already resolved inside the rootfs (util/root-path.ts).
  */
-import { chmod, chown, lstat, mkdir, readlink } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KilnError } from '../util/errors.ts';
-
-const MAX_SYMLINKS = 255;
 
 function splitPath(p: string): string[] {
   return p.split('/').filter((s) => s !== '' && s !== '.');
@@ -20,37 +17,6 @@ async function lstatOrNull(p: string) {
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw err;
   }
-}
-
-/**
- * The host path of `path` (absolute or relative to "/") inside `root`. Every existing
- * component is a real directory or the final entry, so the result always lies inside
- * `root`; components that do not exist yet are kept literally. Read-only; safe concurrently.
- */
-export async function resolveInRoot(root: string, path: string): Promise<string> {
-  let pending = splitPath(path);
-  let done: string[] = [];
-  let links = 0;
-  while (pending.length > 0) {
-    const part = pending.shift()!;
-    if (part === '..') {
-      done.pop();
-      continue;
-    }
-    const host = join(root, ...done, part);
-    const st = await lstatOrNull(host);
-    if (st?.isSymbolicLink()) {
-      if (++links > MAX_SYMLINKS) {
-        throw new KilnError(`too many levels of symbolic links resolving ${path}`, { kind: 'build' });
-      }
-      const target = await readlink(host);
-      if (target.startsWith('/')) done = [];
-      pending = [...splitPath(target), ...pending];
-      continue;
-    }
-    done.push(part);
-  }
-  return join(root, ...done);
 }
 
 /**

@@ -4,9 +4,9 @@
  * MountStubsCleaner (recursive mode), those that did not exist before the run and are still
  * empty afterwards are removed, and their parent's timestamps restored.
  */
-import { lstat, readdir, rmdir, stat, unlink, utimes } from 'node:fs/promises';
+import { lstat, lutimes, readdir, rmdir, unlink } from 'node:fs/promises';
 import { dirname, posix } from 'node:path';
-import { resolveInRoot } from './root-path.ts';
+import { resolveInRoot } from '../util/root-path.ts';
 
 async function exists(p: string): Promise<boolean> {
   try {
@@ -38,13 +38,17 @@ export async function recordMountStubs(rootfs: string, destinations: string[]): 
   return async function cleanMountStubs() {
     for (const p of candidates) {
       try {
+        // The step may have replaced a parent with a symlink: only the same path, resolved again
+        // inside the rootfs, is ours to remove, and times never follow a link.
+        if ((await resolveInRoot(rootfs, p.slice(rootfs.length), false)) !== p) continue;
         const st = await lstat(p);
-        if (st.isDirectory() ? (await readdir(p)).length !== 0 : st.size !== 0) continue;
+        if (st.isSymbolicLink() || (st.isDirectory() ? (await readdir(p)).length !== 0 : st.size !== 0)) continue;
         const parent = dirname(p);
-        const pst = await stat(parent);
+        const pst = await lstat(parent);
+        if (!pst.isDirectory()) continue;
         if (st.isDirectory()) await rmdir(p);
         else await unlink(p);
-        await utimes(parent, pst.atime, pst.mtime);
+        await lutimes(parent, pst.atime, pst.mtime);
       } catch {
         // already gone or not ours to remove
       }

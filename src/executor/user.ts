@@ -4,7 +4,7 @@
  */
 import { open } from 'node:fs/promises';
 import { KilnError } from '../util/errors.ts';
-import { resolveInRoot } from './root-path.ts';
+import { resolveInRoot } from '../util/root-path.ts';
 import type { ResolvedUser } from './types.ts';
 
 const MAX_USER_FILE_BYTES = 10 << 20;

@@ -49,7 +49,12 @@ async function copyChildren(srcDir: string, dstDir: string, state: CopyState): P
 }
 
 async function copyEntry(src: string, dst: string, state: CopyState): Promise<void> {
-  const st = await lstat(src, { bigint: true });
+  // A name listed but not there: overlay lists a whiteout in a directory it does not merge.
+  const st = await lstat(src, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!st) return;
   if (st.isDirectory()) {
     await prepareDir(dst, state);
     await copyChildren(src, dst, state);

@@ -1,5 +1,5 @@
 /**
- * mount(2), umount2(2) and the l*xattr(2) calls, directly through the runtime's FFI (bun:ffi, Deno.dlopen):
+ * mount(2), umount2(2), the l*xattr(2) calls and openat2(2), directly through the runtime's FFI (bun:ffi, Deno.dlopen):
  * a mount costs well under a millisecond instead of the ~8 ms of spawning util-linux's
  * mount. `undefined` when no FFI is available (e.g. Node): callers spawn the tools instead.
  * Calls return 0 or -1, like the C functions; on -1 callers fall back to the tools, whose
@@ -14,6 +14,37 @@ export interface Libc {
   lgetxattr(path: string, name: string, buf: Uint8Array): number;
   /** lsetxattr(2): 0 or -1. */
   lsetxattr(path: string, name: string, value: Uint8Array, flags: number): number;
+  /**
+   * openat2(2) through syscall(2) (glibc 2.36 has no wrapper): a new file descriptor, or
+   * -errno (-ENOSYS on kernels before 5.6). The caller closes the descriptor.
+   */
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
+  /** open(2): a file descriptor (the kernel's own number, whatever the runtime's fs does), or -errno. */
+  open(path: string, flags: number): number;
+  /** close(2) of a descriptor from open or openat2. */
+  close(fd: number): number;
+}
+
+/** openat2's `resolve` bits (linux/openat2.h). */
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+/** O_PATH and O_CLOEXEC: the same values on every Linux architecture kiln runs on (x86_64, arm64). */
+export const O_PATH = 0o10000000;
+export const O_CLOEXEC = 0o2000000;
+
+/** SYS_openat2: one number on every architecture (new syscalls share the table since Linux 5.1). */
+const SYS_OPENAT2 = 437;
+
+/** struct open_how { u64 flags; u64 mode; u64 resolve; } */
+function openHow(flags: number, mode: number, resolve: number): Buffer {
+  const how = Buffer.alloc(24);
+  how.writeBigUInt64LE(BigInt(flags), 0);
+  how.writeBigUInt64LE(BigInt(mode), 8);
+  how.writeBigUInt64LE(BigInt(resolve), 16);
+  return how;
 }
 
 export const MS_RDONLY = 1;
@@ -28,6 +59,7 @@ const cstr = (s: string | null) => (s === null ? null : Buffer.from(`${s}\0`));
 async function loadBun(): Promise<Libc | undefined> {
   const ffi = (await import('bun:ffi')) as unknown as {
     dlopen(lib: string, defs: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, (...a: unknown[]) => number> };
+    read: { i32(ptr: number, offset: number): number };
   };
   const lib = ffi.dlopen(LIBC, {
     mount: { args: ['ptr', 'ptr', 'ptr', 'u64', 'ptr'], returns: 'i32' },
@@ -35,25 +67,49 @@ async function loadBun(): Promise<Libc | undefined> {
     llistxattr: { args: ['ptr', 'ptr', 'u64'], returns: 'i64' },
     lgetxattr: { args: ['ptr', 'ptr', 'ptr', 'u64'], returns: 'i64' },
     lsetxattr: { args: ['ptr', 'ptr', 'ptr', 'u64', 'i32'], returns: 'i32' },
+    syscall: { args: ['i64', 'i64', 'ptr', 'ptr', 'u64'], returns: 'i64' },
+    open: { args: ['ptr', 'i32'], returns: 'i32' },
+    close: { args: ['i32'], returns: 'i32' },
+    __errno_location: { args: [], returns: 'ptr' },
   });
   const n = (v: unknown) => Number(v);
+  const errno = () => ffi.read.i32(lib.symbols.__errno_location!(), 0);
   return {
     mount: (source, target, fstype, flags, data) => lib.symbols.mount!(cstr(source), cstr(target), cstr(fstype), BigInt(flags), cstr(data)),
     umount2: (target, flags) => lib.symbols.umount2!(cstr(target), flags),
     llistxattr: (path, buf) => n(lib.symbols.llistxattr!(cstr(path), buf, BigInt(buf.byteLength))),
     lgetxattr: (path, name, buf) => n(lib.symbols.lgetxattr!(cstr(path), cstr(name), buf, BigInt(buf.byteLength))),
     lsetxattr: (path, name, value, flags) => n(lib.symbols.lsetxattr!(cstr(path), cstr(name), value, BigInt(value.byteLength), flags)),
+    openat2: (dirfd, path, flags, mode, resolve) => {
+      const fd = n(lib.symbols.syscall!(BigInt(SYS_OPENAT2), BigInt(dirfd), cstr(path), openHow(flags, mode, resolve), 24n));
+      return fd < 0 ? -errno() : fd;
+    },
+    open: (path, flags) => {
+      const fd = n(lib.symbols.open!(cstr(path), flags));
+      return fd < 0 ? -errno() : fd;
+    },
+    close: (fd) => n(lib.symbols.close!(fd)),
   };
 }
 
-function loadDeno(deno: { dlopen(lib: string, defs: unknown): { symbols: Record<string, (...a: unknown[]) => number> } }): Libc {
+interface DenoFfi {
+  dlopen(lib: string, defs: unknown): { symbols: Record<string, (...a: unknown[]) => number> };
+  UnsafePointerView: new (ptr: unknown) => { getInt32(offset: number): number };
+}
+
+function loadDeno(deno: DenoFfi): Libc {
   const lib = deno.dlopen(LIBC, {
     mount: { parameters: ['buffer', 'buffer', 'buffer', 'u64', 'buffer'], result: 'i32' },
     umount2: { parameters: ['buffer', 'i32'], result: 'i32' },
     llistxattr: { parameters: ['buffer', 'buffer', 'u64'], result: 'i64' },
     lgetxattr: { parameters: ['buffer', 'buffer', 'buffer', 'u64'], result: 'i64' },
     lsetxattr: { parameters: ['buffer', 'buffer', 'buffer', 'u64', 'i32'], result: 'i32' },
+    syscall: { parameters: ['i64', 'i64', 'buffer', 'buffer', 'u64'], result: 'i64' },
+    open: { parameters: ['buffer', 'i32'], result: 'i32' },
+    close: { parameters: ['i32'], result: 'i32' },
+    __errno_location: { parameters: [], result: 'pointer' },
   });
+  const errno = () => new deno.UnsafePointerView(lib.symbols.__errno_location!()).getInt32(0);
   const n = (v: unknown) => Number(v);
   return {
     mount: (source, target, fstype, flags, data) => lib.symbols.mount!(cstr(source), cstr(target), cstr(fstype), BigInt(flags), cstr(data)),
@@ -61,6 +117,15 @@ function loadDeno(deno: { dlopen(lib: string, defs: unknown): { symbols: Record<
     llistxattr: (path, buf) => n(lib.symbols.llistxattr!(cstr(path), buf, BigInt(buf.byteLength))),
     lgetxattr: (path, name, buf) => n(lib.symbols.lgetxattr!(cstr(path), cstr(name), buf, BigInt(buf.byteLength))),
     lsetxattr: (path, name, value, flags) => n(lib.symbols.lsetxattr!(cstr(path), cstr(name), value, BigInt(value.byteLength), flags)),
+    openat2: (dirfd, path, flags, mode, resolve) => {
+      const fd = n(lib.symbols.syscall!(BigInt(SYS_OPENAT2), BigInt(dirfd), cstr(path), openHow(flags, mode, resolve), 24n));
+      return fd < 0 ? -errno() : fd;
+    },
+    open: (path, flags) => {
+      const fd = n(lib.symbols.open!(cstr(path), flags));
+      return fd < 0 ? -errno() : fd;
+    },
+    close: (fd) => n(lib.symbols.close!(fd)),
   };
 }
 
@@ -69,7 +134,7 @@ export function libc(): Promise<Libc | undefined> {
   loaded ??= (async () => {
     if (process.platform !== 'linux' || process.env.KILN_NO_FFI) return undefined;
     try {
-      const g = globalThis as { Bun?: unknown; Deno?: Parameters<typeof loadDeno>[0] };
+      const g = globalThis as { Bun?: unknown; Deno?: DenoFfi };
       if (g.Bun) return await loadBun();
       if (g.Deno) return loadDeno(g.Deno);
     } catch {

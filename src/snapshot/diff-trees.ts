@@ -41,7 +41,10 @@ export async function diffTrees(lower: string | undefined, upper: string, out: s
   const copyEntry = async (from: string, to: string, st: Stats) => {
     if (st.isDirectory()) {
       mkdirSync(to);
-      for (const n of readdirSync(from)) await copyEntry(join(from, n), join(to, n), lstatSync(join(from, n)));
+      for (const n of readdirSync(from)) {
+        const cst = lstatSync(join(from, n), { throwIfNoEntry: false });
+        if (cst) await copyEntry(join(from, n), join(to, n), cst);
+      }
       dirs.push({ from, to });
       return;
     }
@@ -64,7 +67,9 @@ export async function diffTrees(lower: string | undefined, upper: string, out: s
       const r = rel ? `${rel}/${n}` : n;
       const uPath = join(uDir, n);
       const lPath = lDir ? join(lDir, n) : '';
-      const u = lstatSync(uPath);
+      // (overlay lists a whiteout in a directory it does not merge, and hides it from lstat)
+      const u = lstatSync(uPath, { throwIfNoEntry: false });
+      if (!u) continue;
       const l = lDir ? lstatSync(lPath, { throwIfNoEntry: false }) : undefined;
       if (u.isDirectory() && l?.isDirectory()) {
         if (changed(u, l, uPath, lPath)) ensureDir(r);

@@ -43,7 +43,20 @@ function header(name: string, st: Stats, clamp?: number): Headers {
   return { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, uname: '', gname: '', mtime: mtimeOf(st, clamp) };
 }
 
-async function addEntry(p: Pack, header: Headers, file?: string): Promise<void> {
+/** File-type bits by tar type: tar-stream replaces a mode of 0 with 0644/0755, so the type rides along (only the permission bits are written). */
+const TYPE_BITS: Record<string, number> = {
+  file: 0o100000,
+  link: 0o100000,
+  directory: 0o40000,
+  symlink: 0o120000,
+  'character-device': 0o20000,
+  'block-device': 0o60000,
+  fifo: 0o10000,
+};
+
+async function addEntry(p: Pack, h: Headers, file?: string): Promise<void> {
+  // A mode of 0 (chmod 000) is a mode like any other, never "unset".
+  const header = { ...h, mode: (TYPE_BITS[h.type ?? 'file'] ?? 0o100000) | ((h.mode ?? 0) & 0o7777) };
   if (!file) {
     // Empty regular files (whiteouts, markers) need their (empty) body written.
     await new Promise<void>((res, rej) => {

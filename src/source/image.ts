@@ -4,7 +4,7 @@ import { chainIdsOf } from '../oci/chain-id.ts';
 import { KilnError } from '../util/errors.ts';
 import type { Store } from '../store/index.ts';
 import type { SourceContext, SourceFactory, SourceInstance, SourceRef } from './types.ts';
-import { applyLayerBlob } from '../snapshot/apply-layer.ts';
+import { applyLayerBlobDiffId } from '../snapshot/apply-layer.ts';
 import { ensureUnpacked } from '../snapshot/unpack.ts';
 import { rememberBlobOrigin } from '../store/blob-origins.ts';
 import type { Descriptor } from '../oci/types.ts';
@@ -51,9 +51,18 @@ export function createImageSource(resolver: ImageResolver, hostPlatform: Platfor
           const lowerDirs = parent ? ctx.store.snapshots.layerDirs(parent) : [];
           const active = await ctx.store.snapshots.prepare();
           try {
-            await applyLayerBlob(ctx.store.content.path(l.digest as Digest), l.mediaType, active.fs, { lowerDirs });
+            // The snapshot is recorded under the chain id the config's diff ids give: the layer
+            // must be what they say, or one image could stand in for another's layers.
+            const { diffId } = await applyLayerBlobDiffId(ctx.store.content.path(l.digest as Digest), l.mediaType, active.fs, { lowerDirs });
+            if (diffId !== diffIds[i]) {
+              throw new KilnError(`layer ${l.digest} uncompresses to ${diffId}, but the image config gives diff id ${diffIds[i]}`, {
+                kind: 'input',
+                hint: 'the image is inconsistent (a broken or tampered push); nothing of it was kept',
+              });
+            }
           } catch (err) {
             await ctx.store.snapshots.discard(active);
+            if (err instanceof KilnError) err.message = `image ${ref}: ${err.message}`;
             throw err;
           }
           const rec = await ctx.store.snapshots.commit(active, {

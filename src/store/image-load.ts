@@ -3,7 +3,8 @@ import { join, posix } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, type Writable } from 'node:stream';
+import { feedTar } from '../util/tar-end.ts';
 import { KilnError } from '../util/errors.ts';
 import { isDigest, type Digest } from '../util/digest.ts';
 import type { Descriptor } from '../oci/types.ts';
@@ -99,9 +100,11 @@ export async function loadImageArchive(store: Store, input: NodeJS.ReadableStrea
     }
   })();
   tar.on('error', (err: Error) => ex.destroy(err));
-  tar.pipe(ex as unknown as NodeJS.WritableStream);
+  // Up to the end-of-archive marker, never further: /dev/zero is an empty archive, not a hang.
+  const fed = feedTar(tar as Readable, ex as unknown as Writable);
+  fed.catch(() => {});
   try {
-    await done;
+    await Promise.all([done, fed]);
   } catch (err) {
     throw err instanceof KilnError ? err : new KilnError(`cannot read the image archive: ${(err as Error).message}`, { kind: 'input' });
   }

@@ -6,6 +6,9 @@ import type { Db } from './db.ts';
 import type { StateLayout } from './state-dir.ts';
 import { isProcessAlive } from '../util/process.ts';
 import { walkImage } from './image-walk.ts';
+import * as zlib from 'node:zlib';
+import { layerCompression } from '../oci/media-types.ts';
+import { sha256 } from '../util/digest.ts';
 
 /**
  * What `kiln doctor --store` found. `problems` are states kiln's write order never
@@ -23,8 +26,11 @@ interface SnapRow {
   id: string;
   parent: string | null;
   fs_id: string | null;
+  chain_id: string | null;
   blob_digest: string | null;
   blob_size: number | null;
+  blob_media_type: string | null;
+  diff_id: string | null;
   lazy: number;
 }
 
@@ -37,6 +43,39 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
+/**
+ * A pulled layer's snapshot is found by its chain id: its blob must uncompress to the diff id
+ * it records, and the chain id must be that diff id on its parent's chain (an image that lied
+ * about a diff id would otherwise stand in for another image's layer).
+ */
+async function checkLayerIdentity(s: SnapRow, byId: Map<string, SnapRow>, blobPath: string): Promise<string[]> {
+  if (!s.diff_id || !s.chain_id) return [];
+  const out: string[] = [];
+  const parentChain = s.parent ? byId.get(s.parent)?.chain_id : null;
+  if (parentChain !== undefined) {
+    const expected = parentChain ? sha256(`${parentChain} ${s.diff_id}`) : s.diff_id;
+    if (expected !== s.chain_id) out.push(`snapshot ${s.id}: chain id ${s.chain_id} is not its diff id ${s.diff_id} on its parent's chain`);
+  }
+  const h = createHash('sha256');
+  try {
+    for await (const chunk of uncompressed(blobPath, s.blob_media_type ?? '')) h.update(chunk as Buffer);
+  } catch (err) {
+    return [...out, `blob ${s.blob_digest}: cannot be uncompressed (${(err as Error).message})`];
+  }
+  const diffId = `sha256:${h.digest('hex')}`;
+  if (diffId !== s.diff_id) out.push(`snapshot ${s.id}: its layer ${s.blob_digest} uncompresses to ${diffId}, not the diff id ${s.diff_id} it is recorded under`);
+  return out;
+}
+
+function uncompressed(path: string, mediaType: string): AsyncIterable<unknown> {
+  const c = layerCompression(mediaType);
+  const file = createReadStream(path);
+  if (c !== 'gzip' && c !== 'zstd') return file;
+  const d = c === 'gzip' ? zlib.createGunzip() : (zlib as unknown as { createZstdDecompress(): NodeJS.ReadWriteStream }).createZstdDecompress();
+  file.on('error', (e) => (d as unknown as { destroy(e: Error): void }).destroy(e));
+  return file.pipe(d) as unknown as AsyncIterable<unknown>;
+}
+
 /** Checks the records database against the files of a state dir. Read-only. */
 export async function verifyStore(db: Db, layout: StateLayout): Promise<StoreReport> {
   const problems: string[] = [];
@@ -44,7 +83,7 @@ export async function verifyStore(db: Db, layout: StateLayout): Promise<StoreRep
   const integrity = (db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[]).map((r) => r.integrity_check);
   if (integrity.join() !== 'ok') problems.push(`database: ${integrity.slice(0, 3).join('; ')}`);
 
-  const snaps = db.prepare('SELECT id, parent, fs_id, blob_digest, blob_size, lazy FROM snapshots').all() as unknown as SnapRow[];
+  const snaps = db.prepare('SELECT id, parent, fs_id, chain_id, blob_digest, blob_size, blob_media_type, diff_id, lazy FROM snapshots').all() as unknown as SnapRow[];
   const byId = new Map(snaps.map((s) => [s.id, s]));
   const lazy = new Set<string>();
   for (const s of snaps) {
@@ -84,6 +123,7 @@ export async function verifyStore(db: Db, layout: StateLayout): Promise<StoreRep
     }
     const st = await lstat(join(layout.blobs, hex));
     if (s.blob_size !== null && st.size !== s.blob_size) problems.push(`blob ${s.blob_digest}: ${st.size} bytes, its snapshot ${s.id} records ${s.blob_size}`);
+    problems.push(...(await checkLayerIdentity(s, byId, join(layout.blobs, hex))));
   }
 
   // Images: every blob a name reaches must be there.

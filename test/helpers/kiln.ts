@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
-export const kilnBin = join(repoRoot, 'dist', 'kiln');
+/** The binary under test: dist/kiln, or KILN_TEST_BIN (e.g. an older build, to show a hostile test failing before its fix). */
+export const kilnBin = process.env.KILN_TEST_BIN ?? join(repoRoot, 'dist', 'kiln');
 
 export interface KilnRun {
   code: number;

@@ -118,28 +118,71 @@ describe('applyLayer + overlay', () => {
   });
 });
 
-describe('hostile layers are refused and write nothing outside the root', () => {
-  const cases: [string, Entry[]][] = [
-    ['.. in a name', [{ name: '../canary/evil', body: 'x' }]],
-    ['.. after a directory', [{ name: 'a/../../canary/evil', body: 'x' }]],
-    ['write through a symlink to an absolute path', [{ name: 'esc', type: 'symlink', linkname: '/' }, { name: 'esc/canary-abs', body: 'x' }]],
-    ['write through a relative symlink', [{ name: 'esc', type: 'symlink', linkname: '../canary' }, { name: 'esc/evil', body: 'x' }]],
-    ['hard link to a host file', [{ name: 'pw', type: 'link', linkname: '../canary/secret' }]],
-    // A directory already checked for an earlier entry, then replaced by a symlink.
-    ['a checked directory replaced by a symlink', [{ name: 'd', type: 'directory' }, { name: 'd/x', body: 'x' }, { name: 'd', type: 'symlink', linkname: '../canary' }, { name: 'd/evil', body: 'x' }]],
+describe('hostile layers write nothing outside the root', () => {
+  // `canary` is a host directory beside the root; CANARY stands for its absolute path.
+  // Each case is refused (an error) or lands inside the root, at `inside`.
+  const cases: [string, Entry[], { refused?: true; inside?: string; lowers?: Entry[] }][] = [
+    ['.. in a name', [{ name: '../canary/evil', body: 'x' }], { refused: true }],
+    ['.. after a directory', [{ name: 'a/../../canary/evil', body: 'x' }], { refused: true }],
+    ['write through a symlink to an absolute path', [{ name: 'esc', type: 'symlink', linkname: '/' }, { name: 'esc/canary-abs', body: 'x' }], { inside: 'canary-abs' }],
+    ['write through a relative symlink', [{ name: 'esc', type: 'symlink', linkname: '../canary' }, { name: 'esc/evil', body: 'x' }], { inside: 'canary/evil' }],
+    ['write through a symlink to the host directory', [{ name: 'esc', type: 'symlink', linkname: 'CANARY' }, { name: 'esc/evil', body: 'x' }], { inside: 'CANARY/evil' }],
+    ['hard link to a host file', [{ name: 'pw', type: 'link', linkname: '../canary/secret' }], { refused: true }],
+    ['hard link through a symlink to the host directory', [{ name: 'e', type: 'symlink', linkname: 'CANARY' }, { name: 'hl', type: 'link', linkname: 'e/secret' }], { refused: true }],
+    ['hard link through a symlink in a lower layer', [{ name: 'hl', type: 'link', linkname: 'e/secret' }], { refused: true, lowers: [{ name: 'e', type: 'symlink', linkname: 'CANARY' }] }],
+    ['hard link through a relative symlink in a lower layer', [{ name: 'hl', type: 'link', linkname: 'e/secret' }], { refused: true, lowers: [{ name: 'e', type: 'symlink', linkname: '../canary' }] }],
+    ['hard link to a directory', [{ name: 'd', type: 'directory' }, { name: 'hl', type: 'link', linkname: 'd' }], { refused: true }],
+    ['whiteout through a symlink', [{ name: 'e', type: 'symlink', linkname: 'CANARY' }, { name: 'e/.wh.secret', body: '' }], { inside: 'CANARY/secret' }],
+    ['whiteout of ..', [{ name: 'a/.wh...', body: '' }], { refused: true }],
+    ['opaque dir through a symlink', [{ name: 'e', type: 'symlink', linkname: 'CANARY' }, { name: 'e/.wh..wh..opq', body: '' }], { inside: 'CANARY' }],
+    // A directory already resolved for an earlier entry, then replaced by a symlink.
+    ['a checked directory replaced by a symlink', [{ name: 'd', type: 'directory' }, { name: 'd/x', body: 'x' }, { name: 'd', type: 'symlink', linkname: 'CANARY' }, { name: 'd/evil', body: 'x' }], { inside: 'CANARY/evil' }],
+    // Its time is set at the end: never through the symlink that replaced it.
+    ['a directory replaced by a symlink before its time is set', [{ name: 'd', type: 'directory' }, { name: 'd', type: 'symlink', linkname: 'CANARY' }], { inside: 'd' }],
+    ['a symlink loop', [{ name: 'l', type: 'symlink', linkname: 'l' }, { name: 'l/x', body: 'x' }], { refused: true }],
   ];
-  for (const [name, entries] of cases) {
+  for (const [name, entries, want] of cases) {
     test(name, async () => {
       const canary = join(base, 'canary');
       await mkdir(canary);
       await writeFile(join(canary, 'secret'), 'host data');
+      const { utimes } = await import('node:fs/promises');
+      await utimes(canary, new Date(1_000_000_000_000), new Date(1_000_000_000_000));
+      const before = await stat(canary);
+      const fill = (es: Entry[]) => es.map((e) => ({ ...e, linkname: e.linkname?.replace('CANARY', canary) }));
+      const lowers = want.lowers ? [await applyTo('lower', fill(want.lowers))] : [];
       const dir = join(base, 'root');
       await mkdir(dir);
-      const err = await applyLayer(layer(entries), dir).catch((e) => e);
-      expect(err).toBeInstanceOf(Error);
+      const err = await applyLayer(layer(fill(entries)), dir, { lowerDirs: lowers }).then(() => undefined, (e) => e);
+      if (want.refused) expect(err).toBeInstanceOf(Error);
+      else {
+        expect(err).toBeUndefined();
+        expect(await lstat(join(dir, want.inside!.replace('CANARY', canary.slice(1))))).toBeDefined();
+      }
       expect(await readdir(canary)).toEqual(['secret']);
       expect(await readFile(join(canary, 'secret'), 'utf8')).toBe('host data');
+      const after = await stat(canary);
+      expect(after.mtimeMs).toBe(before.mtimeMs);
+      expect((await stat(join(canary, 'secret'))).nlink).toBe(1);
       expect(await lstat('/canary-abs').catch(() => undefined)).toBeUndefined();
     });
   }
+
+  test('a parent missing from the layer takes the lower layer\'s metadata (overlay copy-up)', async () => {
+    const lower = await applyTo('lower', [{ name: 'opt/', type: 'directory', mode: 0o750, uid: 7 }]);
+    const dir = await applyTo('upper', [{ name: 'opt/new', body: 'n' }], [lower]);
+    const st = await stat(join(dir, 'opt'));
+    expect(st.mode & 0o7777).toBe(0o750);
+    expect(st.uid).toBe(7);
+    expect(st.mtimeMs).toBe(1_700_000_000_000);
+  });
+
+  test('a hard link into a lower layer copies the file, with its metadata', async () => {
+    const lower = await applyTo('lower', [{ name: 'bin/', type: 'directory' }, { name: 'bin/tool', body: 'tool', mode: 0o4755, uid: 3 }]);
+    const dir = await applyTo('upper', [{ name: 'bin2/', type: 'directory' }, { name: 'bin2/tool', type: 'link', linkname: 'bin/tool' }], [lower]);
+    const st = await stat(join(dir, 'bin2/tool'));
+    expect(await readFile(join(dir, 'bin2/tool'), 'utf8')).toBe('tool');
+    expect(st.mode & 0o7777).toBe(0o4755);
+    expect(st.uid).toBe(3);
+  });
 });

@@ -1,4 +1,4 @@
-import { chmod, chown, cp, mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, lstat, mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { listenAgent, type SshSource } from '../../executor/ssh/agent-socket.ts';
@@ -8,6 +8,7 @@ import type { ExecMount } from '../../executor/index.ts';
 import type { Store } from '../../store/index.ts';
 import { KilnError } from '../../util/errors.ts';
 import { removeAll } from '../../util/fs.ts';
+import { resolveInRoot } from '../../util/root-path.ts';
 import { mountOverlay, unmountPath } from '../../snapshot/overlay.ts';
 import type { Ref } from '../types.ts';
 import { snapshotLowerDirs } from './lower-dirs.ts';
@@ -90,7 +91,7 @@ export async function prepareMounts(
         const s = m.secret!;
         const value = secretOf(s.id, s.optional);
         if (!value) continue;
-        const dir = await mkdtemp('/dev/shm/kiln-secret-');
+        const dir = await mkdtemp(`/dev/shm/kiln-secret-${process.pid}-`); // pid: a crash's leftover is found (store/recover.ts)
         cleanups.push(() => removeAll(dir));
         const file = join(dir, 'secret');
         await writeFile(file, value, { mode: 0o600 });
@@ -106,7 +107,7 @@ export async function prepareMounts(
           throw new KilnError(`no SSH key "${id}" forwarded from the client`, { kind: 'build', hint: id === 'default' ? 'pass --ssh default (forwards $SSH_AUTH_SOCK)' : `pass --ssh ${id}=SOCKET|KEYFILE` });
         }
         // A short path (unix socket paths are limited to 108 bytes), traversable by the step's user.
-        const dir = await mkdtemp(join(tmpdir(), 'kiln-ssh-'));
+        const dir = await mkdtemp(join(tmpdir(), `kiln-ssh-${process.pid}-`));
         cleanups.push(() => removeAll(dir));
         await chmod(dir, 0o711);
         const sock = join(dir, 'agent.sock');
@@ -139,7 +140,8 @@ export async function prepareMounts(
           const src = m.input >= 0 ? inputs[m.input] : undefined;
           if (src) {
             await withView(store, src, join(runDir, `v${n}`), async (view) => {
-              const root = m.selector && m.selector !== '/' ? join(view, m.selector) : view;
+              const root = await mountSource(view, m.selector, m.dest);
+              if (!(await stat(root)).isDirectory()) throw new KilnError(`cache mount ${m.dest}: its source ${m.selector} is not a directory`, { kind: 'build' });
               await cp(root, join(dir, 'data'), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
               // The cache dir itself takes the source's owner and mode (mode=, uid=, gid=).
               const st = await stat(root);
@@ -163,7 +165,7 @@ export async function prepareMounts(
           await mountOverlay({ lowerDirs, upperDir: join(here, 'upper'), workDir: join(here, 'work'), target: view });
         }
         cleanups.push(() => unmountPath(view));
-        out.push({ destination: m.dest, type: 'bind', source: m.selector && m.selector !== '/' ? join(view, m.selector) : view, readonly: m.readonly !== false });
+        out.push({ destination: m.dest, type: 'bind', source: await mountSource(view, m.selector, m.dest), readonly: m.readonly !== false });
       } else {
         throw new KilnError(`RUN --mount=type=${m.type} is not supported yet`, { kind: 'input' });
       }
@@ -178,6 +180,24 @@ export async function prepareMounts(
     await release();
     throw err;
   }
+}
+
+/**
+ * The host path of a mount's source (`selector`, a path in the source's file system) inside
+ * the mounted `view`, resolved as the source's own root would (util/root-path.ts): a symlink
+ * there is followed inside the view, never out of it, and the path handed to the runtime has
+ * no symlink left in it, so the runtime (which follows links on the host) cannot be redirected.
+ * The view is kiln's own mount, unchanged until the step starts.
+ */
+async function mountSource(view: string, selector: string | undefined, dest: string): Promise<string> {
+  const path = await resolveInRoot(view, selector || '/', true);
+  if (!(await lstat(path).catch(() => undefined))) {
+    throw new KilnError(`mount source ${selector} not found (for the mount at ${dest})`, {
+      kind: 'build',
+      hint: 'a symlink in a mount source resolves inside the source, as in the container that wrote it',
+    });
+  }
+  return path;
 }
 
 async function withView(store: Store, ref: Ref, dir: string, fn: (view: string) => Promise<void>): Promise<void> {

@@ -3,7 +3,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { chmodSync, copyFileSync, lchownSync, lstatSync, lutimesSync, readdirSync, readlinkSync, symlinkSync, type Stats } from 'node:fs';
 import type { FileCopy } from '../../llb/types.ts';
 import { KilnError } from '../../util/errors.ts';
-import { resolveInRoot, cleanPath } from './safe-path.ts';
+import { resolveInRoot, cleanPath } from '../../util/root-path.ts';
 import { hasWildcards, matchPattern } from '../../util/glob.ts';
 import type { Ids } from './chown.ts';
 import { extractArchive, isArchive } from './file-unpack.ts';
@@ -270,15 +270,19 @@ function includeChecker(patterns: string[]): (rel: string, isDir: boolean) => 'a
  */
 async function copyTree(src: string, target: string, a: FileCopy, ctx: CopyContext, st: Stats, base = src, top = false): Promise<boolean> {
   if (ctx.reuse && unchangedDir(ctx.reuse, relative(ctx.srcRoot, src), relative(ctx.destRoot, target))) return true;
-  const created = !(await lstat(target).catch(() => undefined));
+  const there = await lstat(target).catch(() => undefined);
+  // Never a copy into a symlink (or a file) the destination holds: it is replaced by the directory.
+  if (there && !there.isDirectory()) await rm(target, { recursive: true, force: true });
+  const created = !there?.isDirectory();
   if (ctx.reuse) recordDir(ctx.reuse, relative(ctx.srcRoot, src), relative(ctx.destRoot, target));
   const walkOnly = !top && (ctx.walkOnly?.(relative(ctx.srcRoot, src)) ?? false);
-  await mkdir(target, { recursive: true });
+  if (created) await mkdir(target);
   let copied = false;
   const files: { child: string; name: string; cst: Stats }[] = [];
   for (const name of readdirSync(src).sort()) {
     const child = join(src, name);
-    const cst = lstatSync(child);
+    const cst = lstatSync(child, { throwIfNoEntry: false });
+    if (!cst) continue; // listed but not there (a whiteout overlay shows in a directory it does not merge)
     if (ctx.skip?.(child, base, cst.isDirectory())) continue;
     const inc = ctx.include?.(relative(base, child), cst.isDirectory());
     if (inc === 'skip') continue;
@@ -298,8 +302,6 @@ async function copyTree(src: string, target: string, a: FileCopy, ctx: CopyConte
         copied = true;
         continue;
       }
-      const existing = await lstat(join(target, name)).catch(() => undefined);
-      if (existing && !existing.isDirectory() && !ctx.walkOnly?.(relative(ctx.srcRoot, child))) await rm(join(target, name), { recursive: true, force: true });
       copied = (await copyTree(child, join(target, name), a, ctx, cst, base)) || copied;
     } else files.push({ child, name, cst });
   }

@@ -5,16 +5,17 @@
  * resolved inside the destination root, so nothing lands outside it.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants, createReadStream } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { feedTar } from '../../util/tar-end.ts';
 import { createGunzip } from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
 import { KilnError } from '../../util/errors.ts';
 import { mknod } from '../../platform/linux-fs.ts';
-import { resolveInRoot } from './safe-path.ts';
+import { resolveInRoot } from '../../util/root-path.ts';
 import type { Ids } from './chown.ts';
 
 type Compression = 'gzip' | 'bzip2' | 'xz' | 'none';
@@ -93,16 +94,33 @@ export async function extractArchive(src: string, c: Compression, root: string, 
       }
     }
   })();
-  await Promise.all([pipeline(openDecompressed(src, c), ex as unknown as Writable), done]);
-  for (const d of dirTimes.reverse()) await utimes(d.path, d.t, d.t);
+  try {
+    await Promise.all([feedTar(openDecompressed(src, c), ex as unknown as Writable), done]);
+  } catch (err) {
+    if (err instanceof KilnError) throw err;
+    throw new KilnError(`archive ${basename(src)} cannot be read: ${(err as Error).message}`, { kind: 'input', cause: err });
+  }
+  // Times last (children changed them); never through a link that replaced a directory.
+  for (const d of dirTimes.reverse()) if ((await lstat(d.path).catch(() => undefined))?.isDirectory()) await lutimes(d.path, d.t, d.t);
 }
 
 async function extractEntry(h: Header, body: Readable, root: string, destDir: string, owner: Ids | undefined, dirTimes: { path: string; t: Date }[]): Promise<void> {
   const rel = h.name.split('/').filter((p) => p && p !== '.');
   if (rel.includes('..')) throw new KilnError(`archive entry escapes the destination: ${JSON.stringify(h.name)}`, { kind: 'input' });
   if (rel.length === 0) return;
+  try {
+    await writeEntry(h, body, rel, root, destDir, owner, dirTimes);
+  } catch (err) {
+    if (err instanceof KilnError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new KilnError(`archive entry ${JSON.stringify(h.name)} cannot be extracted: ${code ? `${code} ` : ''}${(err as Error).message}`, { kind: 'input', cause: err });
+  }
+}
+
+/** One entry, every path resolved inside the destination root (util/root-path.ts). */
+async function writeEntry(h: Header, body: Readable, rel: string[], root: string, destDir: string, owner: Ids | undefined, dirTimes: { path: string; t: Date }[]): Promise<void> {
   const parent = await resolveInRoot(root, join(destDir, ...rel.slice(0, -1)));
-  await mkdir(parent, { recursive: true });
+  await mkdirInRoot(root, parent);
   const target = join(parent, rel[rel.length - 1]!);
   const existing = await lstat(target).catch(() => undefined);
   if (existing && !(existing.isDirectory() && h.type === 'directory')) await rm(target, { recursive: true, force: true });
@@ -112,13 +130,19 @@ async function extractEntry(h: Header, body: Readable, root: string, destDir: st
       break;
     case 'file':
     case 'contiguous-file':
-      await pipeline(body, createWriteStream(target, { mode: 0o600 }));
+      await pipeline(body, (await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)).createWriteStream());
       break;
     case 'symlink':
       await symlink(h.linkname ?? '', target);
       break;
     case 'link': {
-      const from = await resolveInRoot(root, join(destDir, ...h.linkname.split('/').filter((p) => p && p !== '.')), false);
+      // Only a regular file this archive extracted (or the destination holds) can be linked.
+      const linkRel = (h.linkname ?? '').split('/').filter((p) => p && p !== '.');
+      if (linkRel.includes('..')) throw new KilnError(`archive hard link ${JSON.stringify(h.name)} escapes the destination`, { kind: 'input' });
+      const from = await resolveInRoot(root, join(destDir, ...linkRel), false);
+      const st = await lstat(from).catch(() => undefined);
+      if (!st) throw new KilnError(`archive hard link ${JSON.stringify(h.name)} points to ${JSON.stringify(h.linkname)}, which does not exist`, { kind: 'input' });
+      if (!st.isFile()) throw new KilnError(`archive hard link ${JSON.stringify(h.name)} points to ${JSON.stringify(h.linkname)}, which is not a regular file`, { kind: 'input' });
       await link(from, target);
       return;
     }
@@ -133,9 +157,20 @@ async function extractEntry(h: Header, body: Readable, root: string, destDir: st
       return;
   }
   await lchown(target, owner?.uid ?? h.uid ?? 0, owner?.gid ?? h.gid ?? 0);
-  if (h.type !== 'symlink') await chmod(target, (h.mode ?? 0o644) & 0o7777);
-  const t = h.mtime ?? new Date(0);
+  if (h.type !== 'symlink') await chmod(target, (h.mode ?? 0o644) & 0o7777); // an entry just made here: not a link
+  const t = h.mtime && !Number.isNaN(h.mtime.getTime()) ? h.mtime : new Date(0);
   if (h.type === 'directory') dirTimes.push({ path: target, t });
   else await lutimes(target, t, t);
 }
 
+/** mkdir -p of `dir` (resolved inside `root`): a component that is not a directory is an error. */
+async function mkdirInRoot(root: string, dir: string): Promise<void> {
+  let cur = root;
+  for (const part of dir.slice(root.length).split('/').filter(Boolean)) {
+    cur = join(cur, part);
+    const st = await lstat(cur).catch(() => undefined);
+    if (st?.isDirectory()) continue;
+    if (st) throw new KilnError(`archive entry is under ${JSON.stringify(cur.slice(root.length))}, which is not a directory`, { kind: 'input' });
+    await mkdir(cur);
+  }
+}

@@ -11,7 +11,7 @@ import { planCopyReuse } from './copy-reuse.ts';
 import { runIncremental } from './copy-incremental.ts';
 import { cloneLayer } from '../../snapshot/clone-layer.ts';
 import { resolveOwner } from './chown.ts';
-import { resolveInRoot, cleanPath } from './safe-path.ts';
+import { resolveInRoot, cleanPath } from '../../util/root-path.ts';
 import { hasWildcards, matchPattern } from '../../util/glob.ts';
 
 /** Runs one copy (file reads and writes, archive extraction): by default here, else on a worker thread. */
