@@ -1,3 +1,5 @@
+import { KilnError } from './errors.ts';
+
 /**
  * Go's path.Match: `*` any run of non-slash characters, `?` one non-slash character,
  * `[...]` classes with ranges and `^`/`!` negation, `\` escapes. Throws on a malformed pattern.
@@ -23,8 +25,8 @@ function patternToRegExp(p: string): string {
     else if (c === '?') re += '[^/]';
     else if (c === '\\') {
       i++;
-      if (i >= p.length) throw new Error(`syntax error in pattern ${JSON.stringify(p)}`);
-      re += escapeRe(p[i]!);
+      if (i >= p.length) throw new KilnError(`syntax error in pattern ${JSON.stringify(p)}`, { kind: 'input' });
+      re += escapeOutside(p[i]!);
     } else if (c === '[') {
       let j = i + 1;
       let cls = '';
@@ -44,18 +46,26 @@ function patternToRegExp(p: string): string {
         if (d === '\\') {
           j++;
           if (j >= p.length) break;
-          cls += escapeRe(p[j]!);
-        } else if (d === '-' ) cls += '-';
-        else cls += escapeRe(d);
+          cls += escapeInClass(p[j]!);
+        } else if (d === '-') cls += '-';
+        else cls += escapeInClass(d);
       }
-      if (!closed) throw new Error(`syntax error in pattern ${JSON.stringify(p)}`);
+      if (!closed) throw new KilnError(`syntax error in pattern ${JSON.stringify(p)}`, { kind: 'input' });
       re += `(?:(?!/)[${cls}])`;
       i = j;
-    } else re += escapeRe(c);
+    } else re += escapeOutside(c);
   }
   return re;
 }
 
-function escapeRe(c: string): string {
+/**
+ * A literal character in a unicode-mode RegExp: only syntax characters may be escaped there
+ * (`\-` outside a class is a syntax error), and inside a class `-` must be.
+ */
+function escapeOutside(c: string): string {
+  return /[\\^$.*+?()[\]{}|/]/.test(c) ? `\\${c}` : c;
+}
+
+function escapeInClass(c: string): string {
   return /[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c;
 }

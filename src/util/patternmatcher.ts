@@ -4,6 +4,7 @@
  * (New + MatchesOrParentMatches). Later patterns win; `!p` re-includes; a path is also
  * excluded when one of its parent directories is; `**` spans directories.
  */
+import { KilnError } from './errors.ts';
 
 /** Go's path.Clean. */
 export function goClean(p: string): string {
@@ -43,7 +44,7 @@ export function readIgnoreFile(text: string): string[] {
 
 /** Throws like Go's filepath.Match(pattern, ".") does for a malformed pattern. */
 function validateGlob(p: string): void {
-  const bad = () => new Error('syntax error in pattern');
+  const bad = () => new KilnError(`syntax error in pattern ${JSON.stringify(p)}`, { kind: 'input' });
   for (let i = 0; i < p.length; i++) {
     const c = p[i];
     if (c === '\\') {
@@ -125,7 +126,14 @@ function compile(cleaned: string, exclusion: boolean): Pattern {
     } else re += ch;
   }
   const p: Pattern = { cleaned, exclusion, type };
-  if (type === 'regexp') p.re = new RegExp(`${re}$`);
+  if (type === 'regexp') {
+    try {
+      p.re = new RegExp(`${re}$`);
+    } catch {
+      // Go's regexp refuses the same patterns (an unclosed class, a bad escape): BuildKit fails too.
+      throw new KilnError(`syntax error in pattern ${JSON.stringify(cleaned)}`, { kind: 'input' });
+    }
+  }
   return p;
 }
 
@@ -163,7 +171,7 @@ export function createPatternMatcher(patterns: string[]): PatternMatcher {
     p = goClean(p);
     let exclusion = false;
     if (p.startsWith('!')) {
-      if (p.length === 1) throw new Error('illegal exclusion pattern: "!"');
+      if (p.length === 1) throw new KilnError('illegal exclusion pattern: "!"', { kind: 'input' });
       exclusion = true;
       exclusions = true;
       p = p.slice(1);
