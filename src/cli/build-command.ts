@@ -1,3 +1,4 @@
+import { MAX_READ } from './file-tree.ts';
 import { nearest } from './unknown-option.ts';
 import { dirname, resolve, basename } from 'node:path';
 import { stat, readFile, writeFile } from 'node:fs/promises';
@@ -99,11 +100,18 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
     const dir = await makeTempDir('kiln-stdin-');
     tempDirs.push(dir);
     const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
+    let size = 0;
+    for await (const c of process.stdin) {
+      chunks.push(c as Buffer);
+      size += (c as Buffer).byteLength;
+      if (size > MAX_READ) throw usageError(`the Dockerfile on stdin is longer than ${MAX_READ >> 20} MiB`);
+    }
     await writeFile(join(dir, 'Dockerfile'), Buffer.concat(chunks));
     locals.dockerfile = dir;
   } else if (f.file) {
     const p = resolve(f.file);
+    const st = await stat(p).catch(() => undefined);
+    if (st && !st.isFile()) throw usageError(`-f ${f.file}: not a regular file`);
     locals.dockerfile = dirname(p);
     filename = basename(p);
   } else if (!locals.dockerfile) {
@@ -294,7 +302,10 @@ function parseAllow(values: string[]): Set<string> {
 
 /** The build file's text, for error frames; '' when it cannot be read. */
 export async function readBuildFile(req: BuildRequest): Promise<string> {
-  return readFile(resolve(req.locals.dockerfile ?? req.locals.context!, req.filename), 'utf8').catch(() => '');
+  const path = resolve(req.locals.dockerfile ?? req.locals.context!, req.filename);
+  const st = await stat(path).catch(() => undefined);
+  if (!st?.isFile() || st.size > MAX_READ) return '';
+  return readFile(path, 'utf8').catch(() => '');
 }
 
 /** `DIR[:TAG|@DIGEST]` (DIR may name a --oci-layout store) → the layout dir and the image in it. */

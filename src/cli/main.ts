@@ -179,9 +179,36 @@ function joinDashValues(argv: string[]): string[] {
     if (DASH_VALUE_FLAGS.has(a) && argv[i + 1] === '-') {
       out.push(`${a}=-`);
       i++;
-    } else out.push(a === '-' ? STDIN_ARG : a); // a lone `-` (the context on stdin) is no flag
+    } else out.push(a === '-' ? STDIN_ARG : tagNumber(a)); // a lone `-` (the context on stdin) is no flag
   }
   return out;
+}
+
+/**
+ * cac (mri) turns every value that reads as a number into one: `--target 1` became the
+ * number 1, `--label ''` became 0, `-t 007` became 7. kiln's values are strings: a value mri
+ * would convert is tagged before parsing (`--flag=VALUE` too) and untagged after it.
+ */
+const NUM_TAG = '\u0000num:';
+
+function tagNumber(a: string): string {
+  const looksNumeric = (v: string) => Number(v) * 0 === 0;
+  if (a.startsWith('--') && a.includes('=')) {
+    const i = a.indexOf('=');
+    return looksNumeric(a.slice(i + 1)) ? `${a.slice(0, i + 1)}${NUM_TAG}${a.slice(i + 1)}` : a;
+  }
+  return !a.startsWith('-') && looksNumeric(a) ? `${NUM_TAG}${a}` : a;
+}
+
+/** Removes the tags of tagNumber from parsed values, in place. */
+function untagNumbers(v: unknown): unknown {
+  if (typeof v === 'string') return v.startsWith(NUM_TAG) ? v.slice(NUM_TAG.length) : v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = untagNumbers(v[i]);
+    return v;
+  }
+  if (v && typeof v === 'object') for (const k of Object.keys(v)) (v as Record<string, unknown>)[k] = untagNumbers((v as Record<string, unknown>)[k]);
+  return v;
 }
 
 // `kiln du | head`: a closed pipe is the reader's choice, not an error.
@@ -193,6 +220,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 async function main(): Promise<void> {
   try {
     const parsed = cli.parse(joinDashValues(process.argv), { run: false });
+    untagNumbers(cli.args);
+    untagNumbers(cli.options);
     if (!cli.matchedCommand && !parsed.options.help && !parsed.options.version) {
       if (parsed.args.length) {
         const { nearest } = await import('./unknown-option.ts');

@@ -1,5 +1,6 @@
 import { makeVertex, metadataOf, type ConstraintsOpt, type Output } from './vertex.ts';
 import { marshal } from './marshal.ts';
+import { EnvList } from './env-list.ts';
 import type { Definition, ExecMount, NetMode, Platform, SecurityMode, Ulimit } from './types.ts';
 import type { FileChain } from './file.ts';
 
@@ -7,7 +8,7 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 
 interface StateFields {
   output: Output | null;
-  env: readonly (readonly [string, string])[];
+  env: EnvList;
   dir: string;
   user: string;
   platform?: Platform;
@@ -47,7 +48,7 @@ export class State {
   }
 
   static scratch(): State {
-    return new State({ output: null, env: [], dir: '/', user: '' });
+    return new State({ output: null, env: EnvList.EMPTY, dir: '/', user: '' });
   }
 
   get output(): Output | null {
@@ -60,20 +61,26 @@ export class State {
 
   /** Sets one environment variable, replacing an earlier value (order of first definition kept). */
   addEnv(key: string, value: string): State {
-    const next = [...this.#f.env];
-    const idx = next.findIndex(([k]) => k === key);
-    if (idx >= 0) next[idx] = [key, value];
-    else next.push([key, value]);
-    return new State({ ...this.#f, env: next });
+    return new State({ ...this.#f, env: this.#f.env.set(key, value) });
   }
 
   getEnv(key: string): string | undefined {
-    return this.#f.env.find(([k]) => k === key)?.[1];
+    return this.#f.env.get(key);
+  }
+
+  /** The environment as a read-only map (for variable expansion); O(1) along a stage's line of states. */
+  envMap(): ReadonlyMap<string, string> {
+    return this.#f.env.view();
   }
 
   /** The environment as ordered `[key, value]` pairs. */
   envList(): readonly (readonly [string, string])[] {
-    return this.#f.env;
+    return this.#f.env.entries();
+  }
+
+  /** The state's EnvList itself (for states made from another one's settings). */
+  static envsOf(s: State): EnvList {
+    return s.#f.env;
   }
 
   /** Sets the working directory; relative paths are resolved against the current one. */
@@ -141,9 +148,9 @@ export class State {
     // first one unless the state sets it (BuildKit's llb.AddSSHSocket).
     const ssh = mounts.filter((m) => m.type === 'ssh');
     ssh.forEach((m, i) => (m.dest ||= `/run/buildkit/ssh_agent.${i}`));
-    const env = this.#f.env.map(([k, v]) => `${k}=${v}`);
-    if (!this.#f.env.some(([k]) => k === 'PATH')) env.unshift(`PATH=${DEFAULT_PATH}`);
-    if (ssh.length > 0 && !this.#f.env.some(([k]) => k === 'SSH_AUTH_SOCK')) env.push(`SSH_AUTH_SOCK=${ssh[0]!.dest}`);
+    const env = this.#f.env.entries().map(([k, v]) => `${k}=${v}`);
+    if (this.#f.env.get('PATH') === undefined) env.unshift(`PATH=${DEFAULT_PATH}`);
+    if (ssh.length > 0 && this.#f.env.get('SSH_AUTH_SOCK') === undefined) env.push(`SSH_AUTH_SOCK=${ssh[0]!.dest}`);
     const meta = {
       args: opts.args,
       env,
@@ -189,7 +196,7 @@ export class ExecState extends State {
   constructor(base: State, vertex: ReturnType<typeof makeVertex>, outputs: string[]) {
     super({
       output: { vertex, index: 0 },
-      env: base.envList(),
+      env: State.envsOf(base),
       dir: base.getDir(),
       user: base.getUser(),
       platform: base.getPlatform(),

@@ -5,7 +5,7 @@ import type {
 } from '../instructions/index.ts';
 import type { DispatchState } from './dispatch-state.ts';
 import { envOf, type DispatchOpt } from './dispatch-opt.ts';
-import { addEnv, commitToHistory, goQuoteList } from './image.ts';
+import { commitToHistory, goQuoteList, setConfigEnv } from './image.ts';
 import { keywordOf } from '../lint/index.ts';
 
 /** Instructions that change only the image config (and the env of later steps). */
@@ -15,7 +15,7 @@ export function dispatchEnv(d: DispatchState, c: EnvCommand): void {
   for (const e of c.env) {
     msg += ` ${e.key}=${e.value}`;
     d.state = d.state.addEnv(e.key, e.value);
-    d.image.config.Env = addEnv(d.image.config.Env ?? [], e.key, e.value);
+    setConfigEnv(d.image, e.key, e.value);
   }
   commitToHistory(d.image, msg, false, false);
 }

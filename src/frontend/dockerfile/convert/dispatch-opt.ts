@@ -31,8 +31,8 @@ export interface DispatchOpt {
 }
 
 /** The stage's current environment, as variables for expansion. */
-export function envOf(d: DispatchState): Map<string, string> {
-  return new Map(d.state.envList().map(([k, v]) => [k, v]));
+export function envOf(d: DispatchState): ReadonlyMap<string, string> {
+  return d.state.envMap();
 }
 
 /** `[stage-0 2/5] RUN make` (BuildKit's prefixCommand); advances the stage's step counter. */

@@ -1,7 +1,11 @@
+import { KilnError } from '../../api.ts';
 import type { WorkdirCommand } from '../instructions/index.ts';
 import type { DispatchState } from './dispatch-state.ts';
 import { envOf, locationOf, prefixCommand, processCmdEnv, uppercaseCmd, type DispatchOpt } from './dispatch-opt.ts';
 import { commitToHistory } from './image.ts';
+
+/** Linux's PATH_MAX (with its NUL): no process can have a longer working directory. */
+const PATH_MAX = 4096;
 
 /** WORKDIR: sets the working dir and, like BuildKit, creates it as a layer (except for `/`). */
 export function dispatchWorkdir(d: DispatchState, c: WorkdirCommand, opt: DispatchOpt): void {
@@ -10,6 +14,9 @@ export function dispatchWorkdir(d: DispatchState, c: WorkdirCommand, opt: Dispat
   }
   d.workdirSet = true;
   const wd = normalizeWorkdir(d.image.config.WorkingDir ?? '', c.path);
+  if (Buffer.byteLength(wd) >= PATH_MAX) {
+    throw new KilnError(`WORKDIR ${c.path}: the working directory would be ${Buffer.byteLength(wd)} bytes long; Linux allows paths of at most ${PATH_MAX - 1}`, { kind: 'input' });
+  }
   d.image.config.WorkingDir = wd;
   d.state = d.state.dir(wd);
   let withLayer = false;

@@ -8,6 +8,9 @@ import { dispatchRun } from './dispatch-run.ts';
 import { dispatchCopy } from './dispatch-copy.ts';
 import { dispatchWorkdir } from './dispatch-workdir.ts';
 
+/** The most variables an UndefinedVar warning searches for a near name (each search is a Levenshtein per name). */
+const SUGGEST_LIMIT = 200;
+
 /**
  * Applies one instruction to its stage: expands variables where BuildKit does (with the
  * stage's env at that point), then updates the LLB state and the image config. Errors get
@@ -32,7 +35,8 @@ export function dispatch(d: DispatchState, raw: Command, opt: DispatchOpt): void
     // UndefinedVar: a variable neither in the env nor declared as an ARG of the stage.
     for (const name of unmatched) {
       if (d.buildArgs.some((a) => a.key === name)) continue;
-      const near = suggest(name, [...env.keys()], true);
+      // (past SUGGEST_LIMIT variables a "did you mean" costs more than it tells)
+      const near = env.size <= SUGGEST_LIMIT ? suggest(name, [...env.keys()], true) : undefined;
       opt.lint.run('UndefinedVar', raw.location, `Usage of undefined variable '$${name}'${near ? ` (did you mean $${near}?)` : ''}`);
     }
     switch (c.kind) {

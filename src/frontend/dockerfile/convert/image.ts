@@ -29,13 +29,28 @@ export function commitToHistory(img: ImageConfigFile, createdBy: string, withLay
   });
 }
 
-/** Sets K=V in a config Env list, replacing an existing K in place. */
-export function addEnv(env: string[], key: string, value: string): string[] {
-  const i = env.findIndex((e) => e.split('=', 1)[0] === key);
-  const out = [...env];
-  if (i >= 0) out[i] = `${key}=${value}`;
-  else out.push(`${key}=${value}`);
-  return out;
+/**
+ * Env lists this module made (so no one else holds them), with the index of each key: a
+ * stage's config Env is then updated in place, in O(1) per ENV instead of a copy of the list.
+ */
+const ownedEnv = new WeakMap<string[], Map<string, number>>();
+
+/** Sets K=V in the image config's Env list, replacing an existing K in its place. */
+export function setConfigEnv(img: ImageConfigFile, key: string, value: string): void {
+  let env = img.config.Env ?? [];
+  let index = ownedEnv.get(env);
+  if (!index) {
+    env = [...env];
+    index = new Map(env.map((e, i) => [e.split('=', 1)[0]!, i] as const).reverse());
+    ownedEnv.set(env, index);
+    img.config.Env = env;
+  }
+  const i = index.get(key);
+  if (i !== undefined) env[i] = `${key}=${value}`;
+  else {
+    index.set(key, env.length);
+    env.push(`${key}=${value}`);
+  }
 }
 
 export function formatPlatform(p: Platform): string {

@@ -27,6 +27,12 @@ export interface ParseOptions {
 }
 
 const HEREDOC_INSTRUCTIONS = new Set(['add', 'copy', 'run']);
+/**
+ * The longest instruction, continuation lines joined: 1 MiB. BuildKit has no such limit (its
+ * lines stop at 64 KiB each, but continuations are unbounded); past it, a Dockerfile is an
+ * attack on the converter's memory and time, not a build.
+ */
+export const MAX_LOGICAL_LINE = 1 << 20;
 const EMPTY_CONTINUATION_URL = 'https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/';
 
 /** Splits one joined instruction line into a node (ONBUILD's trigger included). */
@@ -121,6 +127,7 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
       const t = trimContinuation(part, escape);
       isEnd = t.end;
       joined += t.line;
+      if (joined.length > MAX_LOGICAL_LINE) fail(new Error(`instruction longer than ${MAX_LOGICAL_LINE} characters (1 MiB) after joining its continuation lines`), startLine, currentLine);
     }
 
     if (hasEmptyContinuationLine) {
@@ -172,7 +179,7 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
 
   if (children.length === 0) fail(new Error('file with no instructions'), currentLine, 0);
   const scanError = scanner.error();
-  if (scanError !== null) fail(new Error(scanError), currentLine, 0);
+  if (scanError !== null) fail(new Error(scanError), currentLine + 1, 0); // the line that did not fit
 
   const ast = makeNode({ children, startLine: children[0]!.startLine, endLine: children[children.length - 1]!.endLine });
   return { ast, escapeToken: escape, warnings };

@@ -20,6 +20,19 @@ export type Ctx = Required<LexerOptions> & {
   stopOn: (st: State, stopChar: string | null, rawEscapes: boolean) => [string, string[]];
 };
 
+/**
+ * The longest word an expansion may produce: 1 MiB (in UTF-16 units). Far beyond any real
+ * value, and it stops a Dockerfile whose variables double each other from taking the
+ * machine's memory (ARG B=$A$A, ARG C=$B$B, ... 40 deep is 2^40 characters).
+ */
+export const MAX_EXPANSION = 1 << 20;
+
+/** Throws when an expansion result grew past MAX_EXPANSION. */
+export function checkExpansion(s: string): string {
+  if (s.length > MAX_EXPANSION) throw new Error(`the expansion is longer than ${MAX_EXPANSION} characters (1 MiB), the limit`);
+  return s;
+}
+
 export function peek(st: State): string | null {
   return st.chars[st.pos] ?? null;
 }

@@ -6,7 +6,7 @@
  */
 import { processDollar } from './expand.ts';
 import { goQuote, isSpace } from './go-unicode.ts';
-import { next, peek } from './lex-state.ts';
+import { checkExpansion, next, peek } from './lex-state.ts';
 import type { Ctx, State } from './lex-state.ts';
 import { scanChars } from './pattern.ts';
 
@@ -133,7 +133,7 @@ function processStopOn(ctx: Ctx, st: State, stopChar: string | null, rawEscapes:
       const fn = special(ctx, ch);
       if (fn) {
         const tmp = fn(ctx, st);
-        result += tmp;
+        result = checkExpansion(result + tmp);
         if (ch === '$') words.addString(tmp);
         else words.addRawString(tmp);
         continue;
@@ -200,7 +200,7 @@ function processDoubleQuote(ctx: Ctx, st: State): string {
       return result;
     }
     if (p === '$') {
-      result += processDollar(ctx, st);
+      result = checkExpansion(result + processDollar(ctx, st));
       continue;
     }
     let ch = next(st)!;

@@ -121,7 +121,7 @@ describe('parse: errors carry BuildKit\'s messages and line ranges', () => {
   test('a line longer than 64 KiB stops the parse', () => {
     const err = parseError('FROM x\nRUN ' + 'a'.repeat(70_000) + '\n');
     expect(err.message).toBe('dockerfile line greater than max allowed size of 65535');
-    expect(err.location).toEqual({ file: 'Dockerfile', startLine: 1, endLine: 1 });
+    expect(err.location).toEqual({ file: 'Dockerfile', startLine: 2, endLine: 2 });
   });
 
   test('a custom file name is used in locations', () => {
