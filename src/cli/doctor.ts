@@ -1,6 +1,7 @@
 import { access, constants, mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { join, delimiter } from 'node:path';
 import pc from 'picocolors';
+import { spawnSync } from 'node:child_process';
 import { resolveStateDir } from '../store/state-dir.ts';
 import { enableEmulation, installedEmulators, registeredEmulators, runnableArchitectures } from '../executor/emulation.ts';
 import { hostPlatform } from '../oci/platform.ts';
@@ -71,6 +72,28 @@ async function checkDisk(root: string): Promise<Check> {
 }
 
 /**
+ * Whether RUN steps run under the default seccomp profile: the kernel filters system calls
+ * (seccomp with errno actions) and the runtime was built with libseccomp.
+ */
+async function checkSeccomp(): Promise<Check> {
+  const actions = await readFile('/proc/sys/kernel/seccomp/actions_avail', 'utf8').catch(() => '');
+  if (!/\berrno\b/.test(actions)) return { name: 'seccomp', ok: false, detail: 'the kernel has no seccomp filters: RUN steps would run unfiltered, so kiln cannot start them', fix: 'a kernel with CONFIG_SECCOMP_FILTER' };
+  const runtimes: string[] = [];
+  for (const rt of ['runc', 'crun']) {
+    if (!(await onPath(rt))) continue;
+    const v = spawnSync(rt, ['--version'], { encoding: 'utf8' }).stdout ?? '';
+    if (/libseccomp|\+SECCOMP/i.test(v)) runtimes.push(rt);
+  }
+  if (!runtimes.length) return { name: 'seccomp', ok: false, detail: 'no OCI runtime on PATH was built with libseccomp', fix: "Debian's runc and crun are" };
+  const { seccompFor } = await import('../executor/seccomp.ts');
+  const { DEFAULT_SECCOMP_PROFILE } = await import('../executor/seccomp-profile.ts');
+  const { DEFAULT_CAPABILITIES } = await import('../executor/spec.ts');
+  const p = seccompFor(DEFAULT_SECCOMP_PROFILE, { capabilities: DEFAULT_CAPABILITIES });
+  const allowed = p.syscalls.filter((s) => s.action === 'SCMP_ACT_ALLOW').reduce((n, s) => n + s.names.length, 0);
+  return { name: 'seccomp', ok: true, detail: `RUN steps are filtered by BuildKit's default profile (${allowed} system calls allowed on ${p.architectures.join(', ')}; ${runtimes.join(', ')} with libseccomp); RUN --security=insecure lifts it` };
+}
+
+/**
  * `--store`: the records database against the files (see store/verify.ts). Opening the
  * store first does what every build does at start: clean up after dead processes.
  */
@@ -124,7 +147,7 @@ export async function runDoctor(rootFlag?: string, opts: { store?: boolean; conf
     const { registered } = await enableEmulation();
     process.stdout.write(`registered ${registered.length ? registered.join(', ') : 'nothing new'} with binfmt_misc\n`);
   }
-  const checks = [await checkRuntime(), await checkOverlay(), await checkPrivileges(), await checkStateDir(root), await checkDisk(root), await checkPlatforms()];
+  const checks = [await checkRuntime(), await checkOverlay(), await checkSeccomp(), await checkPrivileges(), await checkStateDir(root), await checkDisk(root), await checkPlatforms()];
   if (opts.store) checks.push(...(await checkStore(root)));
   for (const c of checks) {
     const mark = c.ok ? (c.fix ? pc.yellow('note') : pc.green('ok  ')) : pc.red('FAIL');

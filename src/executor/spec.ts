@@ -1,10 +1,13 @@
 /**
  * The OCI runtime config.json of a RUN step: containerd's default Unix spec as BuildKit
  * adjusts it (no /run mount, read-only /etc/hosts and resolv.conf binds, a cgroup mount,
- * new privileges allowed, inherited rlimits), plus the step's process and mounts.
+ * new privileges allowed, inherited rlimits, the default seccomp profile), plus the step's
+ * process and mounts.
  */
 import { posix } from 'node:path';
 import type { ExecMount, ResolvedUser } from './types.ts';
+import { seccompFor } from './seccomp.ts';
+import { DEFAULT_SECCOMP_PROFILE } from './seccomp-profile.ts';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -148,6 +151,8 @@ export function generateSpec(input: SpecInput): Record<string, unknown> {
       namespaces,
       maskedPaths: priv ? [] : MASKED_PATHS,
       readonlyPaths: priv ? [] : READONLY_PATHS,
+      // BuildKit's default seccomp profile, lifted only by --security=insecure.
+      ...(priv ? {} : { seccomp: seccompFor(DEFAULT_SECCOMP_PROFILE, { capabilities: caps }) }),
     },
   };
 }
