@@ -130,7 +130,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
   const defaultImage = imageOptions({ type: 'image', attrs: {} }, epoch);
   if (req.outputs.length === 0 && req.tags.length) planned.push({ exporter: createImageStoreExporter(store, []), image: defaultImage, isImage: true });
   try {
-    const registry = registryClientFor(req);
+    const registry = registryClientFor(req, signal);
     // oci-layout:// contexts: their blobs into the content store, then read as pinned images (no registry).
     for (const l of req.ociLayouts) {
       const desc = await importOciLayoutDir(store, l.dir, l.ref);
@@ -141,9 +141,9 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       source: createSourceOp({
         'docker-image': createImageSource(resolver, hostPlatform()),
         local: createLocalSource(req.locals, checksum, store.layout.contextIndex, (dir) => [...contextRead].reduce((n, [d, b]) => (d === dir || d.startsWith(`${dir}/`) ? n + b : n), 0)),
-        https: createHttpSource(),
-        http: createHttpSource(),
-        git: createGitSource(),
+        https: createHttpSource({ limits: req.registry.network, attempts: req.registry.network?.attempts }),
+        http: createHttpSource({ limits: req.registry.network, attempts: req.registry.network?.attempts }),
+        git: createGitSource({ limits: req.registry.network, attempts: req.registry.network?.attempts }),
       }),
       exec: createExecOp({ runtime: req.runtime, maxParallelism: req.maxParallelism, defaultNetwork: req.network, secrets: (id) => req.secrets.get(id), ssh: (id) => req.ssh.get(id) }),
       file: createFileOp(
@@ -171,6 +171,10 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     const result = await runFrontend(req, resolver, progress, async (definition) => solvedTree(store, await solveOnce(definition)));
     const targets = result.platforms ?? [{ platform: req.platforms[0]!, definition: result.definition, config: result.config }];
     const refs = await Promise.all(targets.map((t) => solveOnce(t.definition)));
+    const stopIfCanceled = () => {
+      if (signal?.aborted) throw new KilnError('build canceled', { kind: 'canceled' });
+    };
+    stopIfCanceled();
     const solved = { ref: refs[0]!, ran: [...ran], cached: [...cached].filter((d) => !ran.has(d)) };
     const now = new Date();
     const images = new Map<string, Promise<ExportImage>>();
@@ -223,6 +227,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       // A multi-platform image is known by its index.
       outcome.imageId = result.platforms ? exportBlobs(await sourceWith(first), [], { ociMediaTypes: first.ociMediaTypes }).top.digest : main.config.descriptor.digest;
       for (const { exporter: ex, image: io } of planned) {
+        stopIfCanceled(); // no output is begun after a signal
         const started = Date.now();
         const r = await ex.export(await sourceWith(io));
         progress.emit({ type: 'info', message: `exported ${ex.kind}${r.dest ? ` to ${r.dest}` : ''}${r.manifestDigest ? ` (${r.manifestDigest})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)}s`, time: Date.now() });
@@ -234,10 +239,12 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     };
     const outcome = await exportAll();
     for (const name of pushes) {
+      stopIfCanceled();
       const started = Date.now();
       const digest = await pushImage(store, registry, name, (line) => progress.emit({ type: 'info', message: `push ${name}: ${line}`, time: Date.now() }), transfer);
       progress.emit({ type: 'info', message: `pushed ${name} (${digest}) in ${((Date.now() - started) / 1000).toFixed(1)}s`, time: Date.now() });
     }
+    stopIfCanceled();
     await exportCaches(req.cacheExports, {
       store,
       registry,

@@ -8,6 +8,7 @@ import { KilnError, usageError } from '../util/errors.ts';
 import { parseDuration, parseSize } from '../util/units.ts';
 import type { GcItemType, GcPolicy } from '../store/gc.ts';
 import { nearest } from './unknown-option.ts';
+import { DEFAULT_STALL_LIMITS, type StallLimits } from '../util/stall.ts';
 
 /**
  * kiln's config file (TOML), the counterpart of buildkitd.toml:
@@ -19,6 +20,11 @@ import { nearest } from './unknown-option.ts';
  *   mirrors = ["mirror.internal:5000"]   # asked first, in order; the registry itself last
  *   [registry."registry.internal:5000"]
  *   http = true                     # plain http (localhost and 127.0.0.1 always are)
+ *   [network]                       # every registry, git and http transfer
+ *   idle-timeout = "30s"            # no byte moved for this long: stalled (retried, then an error)
+ *   low-speed-limit = "10KB"        # slower than this per second ...
+ *   low-speed-time = "30s"          # ... on average over this long: stalled ("0" turns it off)
+ *   attempts = 4                    # tries per request, the first included
  *   [gc]
  *   enabled = true                  # GC after every build
  *   reserved-space = "10GB"         # defaults as BuildKit: 10% of the disk, at most 10GB
@@ -61,6 +67,14 @@ const ConfigSchema = v.strictObject({
       }),
     ),
   ),
+  network: v.optional(
+    v.strictObject({
+      'idle-timeout': v.optional(v.union([v.string(), v.pipe(v.number(), v.minValue(0))])),
+      'low-speed-limit': v.optional(Space),
+      'low-speed-time': v.optional(v.union([v.string(), v.pipe(v.number(), v.minValue(0))])),
+      attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100))),
+    }),
+  ),
   /** Frontend plugins by name (`--frontend NAME`, `# syntax=NAME`): [frontend."NAME"] path = "/abs/plugin.ts". */
   frontend: v.optional(v.record(v.string(), v.strictObject({ path: v.string() }))),
   gc: v.optional(
@@ -76,7 +90,7 @@ const ConfigSchema = v.strictObject({
 export type KilnConfig = v.InferOutput<typeof ConfigSchema>;
 type PolicyConfig = v.InferOutput<typeof PolicySchema>;
 
-const KEYS = ['frontend', 'path', 'root', 'max-parallelism', 'runtime', 'registry', 'mirrors', 'http', 'insecure', 'ca', 'keypair', 'key', 'cert', 'gc', 'enabled', 'reserved-space', 'max-used-space', 'min-free-space', 'policy', 'keep-duration', 'filters', 'all'];
+const KEYS = ['network', 'idle-timeout', 'low-speed-limit', 'low-speed-time', 'attempts', 'frontend', 'path', 'root', 'max-parallelism', 'runtime', 'registry', 'mirrors', 'http', 'insecure', 'ca', 'keypair', 'key', 'cert', 'gc', 'enabled', 'reserved-space', 'max-used-space', 'min-free-space', 'policy', 'keep-duration', 'filters', 'all'];
 
 export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   if (process.getuid?.() === 0) return '/etc/kiln/kiln.toml';
@@ -178,8 +192,29 @@ export interface RegistryTls {
   insecure: boolean;
 }
 
-/** The registry client's options from the config file: mirrors, plain-http hosts and TLS settings. */
-export function registryOptions(cfg: KilnConfig): { insecureHosts: string[]; mirrors: Record<string, string[]>; tls: Record<string, RegistryTls> } {
+/** How network transfers count as stalled, and how often they are tried: the config's [network]. */
+export interface NetworkLimits extends StallLimits {
+  attempts: number;
+}
+
+export function networkLimits(cfg: KilnConfig): NetworkLimits {
+  const n = cfg.network ?? {};
+  const ms = (x: string | number | undefined, d: number) => {
+    const v = durationMs(x);
+    if (v !== undefined && v <= 0) throw usageError('config: [network] durations must be greater than 0 (low-speed-limit = 0 turns the speed floor off)');
+    return v ?? d;
+  };
+  const speed = n['low-speed-limit'] === undefined ? DEFAULT_STALL_LIMITS.lowSpeedBytesPerSec : typeof n['low-speed-limit'] === 'number' ? n['low-speed-limit'] : parseSize(n['low-speed-limit']);
+  return {
+    idleMs: ms(n['idle-timeout'], DEFAULT_STALL_LIMITS.idleMs),
+    lowSpeedBytesPerSec: speed,
+    lowSpeedWindowMs: ms(n['low-speed-time'], DEFAULT_STALL_LIMITS.lowSpeedWindowMs),
+    attempts: n.attempts ?? 4,
+  };
+}
+
+/** The registry client's options from the config file: mirrors, plain-http hosts, TLS settings, network limits. */
+export function registryOptions(cfg: KilnConfig): { insecureHosts: string[]; mirrors: Record<string, string[]>; tls: Record<string, RegistryTls>; network: NetworkLimits } {
   const insecureHosts: string[] = [];
   const mirrors: Record<string, string[]> = {};
   const tls: Record<string, RegistryTls> = {};
@@ -203,5 +238,5 @@ export function registryOptions(cfg: KilnConfig): { insecureHosts: string[]; mir
       };
     }
   }
-  return { insecureHosts, mirrors, tls };
+  return { insecureHosts, mirrors, tls, network: networkLimits(cfg) };
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 import { cac } from 'cac';
-import { exitCodeOf, usageError } from '../util/errors.ts';
+import { KilnError, exitCodeOf, usageError } from '../util/errors.ts';
 import { version, commit } from './version.ts';
 import { formatError } from './print-error.ts';
 
@@ -243,8 +243,10 @@ async function main(): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(formatError(err, (err as { sources?: Record<string, string> }).sources));
-    process.exitCode = exitCodeOf(err);
+    const { isDiskFull, diskFullError } = await import('../store/reserve.ts');
+    const shown = !(err instanceof KilnError) && isDiskFull(err) ? diskFullError('the state dir', err) : err;
+    process.stderr.write(formatError(shown, (err as { sources?: Record<string, string> }).sources));
+    process.exitCode = exitCodeOf(shown);
   }
 }
 

@@ -6,8 +6,9 @@ import { pipeline } from 'node:stream/promises';
 import { KilnError, usageError } from '../util/errors.ts';
 import { makeTempDir, removeAll } from '../util/fs.ts';
 import { extractArchive, isArchive } from '../solver/ops/file-unpack.ts';
-import { checkoutCommit, resolveCommit } from '../source/git.ts';
+import { checkoutCommit, repoSubdir, resolveCommit } from '../source/git.ts';
 import { parseGitUrl } from '../util/git-url.ts';
+import { watchTransfer } from '../util/stall.ts';
 
 /** A context made from something that is not a directory: where it is, and a Dockerfile that came instead of one. */
 export interface MaterializedContext {
@@ -77,18 +78,21 @@ async function materializeIn(arg: string, dir: string): Promise<MaterializedCont
     const work = join(dir, 'repo');
     await checkoutCommit(remote, ref, await resolveCommit(remote, ref), work);
     await rm(join(work, '.git'), { recursive: true, force: true });
-    const ctx = subdir ? join(work, subdir) : work;
-    if (!(await stat(ctx).catch(() => undefined))?.isDirectory()) throw new KilnError(`${arg}: ${subdir} is not a directory in the repository`, { kind: 'input' });
-    return { dir: ctx };
+    return { dir: await repoSubdir(work, subdir, arg) };
   }
   const file = join(dir, 'download');
-  let res: Response;
+  // Under a watchdog: a server that stops sending ends the download (util/stall.ts).
+  const dog = watchTransfer(new URL(arg).host);
   try {
-    res = await fetch(arg, { redirect: 'follow' });
+    const res = await fetch(arg, { redirect: 'follow', signal: dog.signal });
+    if (!res.ok || !res.body) throw new KilnError(`cannot download the build context ${arg}: HTTP ${res.status}`, { kind: 'runtime' });
+    const counted = Readable.fromWeb(res.body as never).on('data', (c: Buffer) => dog.progress(c.length));
+    await pipeline(counted, createWriteStream(file));
   } catch (err) {
-    throw new KilnError(`cannot download the build context ${arg}: ${(err as Error).message}`, { kind: 'runtime' });
+    if (err instanceof KilnError) throw err;
+    throw new KilnError(`cannot download the build context ${arg}: ${(dog.explain(err) as Error).message}`, { kind: 'runtime' });
+  } finally {
+    dog.stop();
   }
-  if (!res.ok || !res.body) throw new KilnError(`cannot download the build context ${arg}: HTTP ${res.status}`, { kind: 'runtime' });
-  await pipeline(Readable.fromWeb(res.body as never), createWriteStream(file));
   return fromFile(file, dir, arg);
 }

@@ -1,4 +1,4 @@
-import type { RegistryTls } from './config.ts';
+import type { NetworkLimits, RegistryTls } from './config.ts';
 import type { SshSource } from '../executor/ssh/agent-socket.ts';
 import type { Platform } from '../llb/types.ts';
 import type { GcPolicy } from '../store/gc.ts';
@@ -34,7 +34,7 @@ export interface BuildRequest {
   /** `--pull`: image tags always from the registry, never the local image store. */
   pull: boolean;
   /** Registry mirrors and plain-http hosts (config file). */
-  registry: { insecureHosts: string[]; mirrors: Record<string, string[]>; tls?: Record<string, RegistryTls> };
+  registry: { insecureHosts: string[]; mirrors: Record<string, string[]>; tls?: Record<string, RegistryTls>; network?: NetworkLimits };
   /** Named contexts from OCI layouts: imported into the content store before the frontend runs. */
   ociLayouts: { name: string; dir: string; ref: string }[];
   runtime?: string;

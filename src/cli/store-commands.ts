@@ -1,4 +1,4 @@
-import { resolveStateDir } from '../store/index.ts';
+import { ensureReserve, resolveStateDir, withSpace } from '../store/index.ts';
 import { openStoreAfterCrash } from './open-store.ts';
 import { diskUsage } from '../store/usage.ts';
 import { prune, type GcPolicy } from '../store/gc.ts';
@@ -61,7 +61,8 @@ export async function runPrune(flags: { root?: string; config?: string; all?: bo
   try {
     const before = (await diskUsage(store.db, store.layout)).filter((r) => r.kind !== 'image').reduce((a, r) => a + r.size, 0);
     const policies: GcPolicy[] = flags.all ? [] : [{ keepDurationMs, maxUsedBytes }];
-    const r = await prune(store.db, store.layout, { all: flags.all, policies, freeBytes: async () => (await diskOf(store.layout.root)).free });
+    const r = await withSpace(store.layout.root, () => prune(store.db, store.layout, { all: flags.all, policies, freeBytes: async () => (await diskOf(store.layout.root)).free }));
+    await ensureReserve(store.layout.root);
     const after = (await diskUsage(store.db, store.layout)).filter((x) => x.kind !== 'image').reduce((a, x) => a + x.size, 0);
     process.stdout.write(
       `removed ${r.records} cache records, ${r.cacheMounts} cache mounts, ${r.snapshots} snapshots, ${r.blobs} blobs; reclaimed ${formatBytes(Math.max(0, before - after))}\n`,

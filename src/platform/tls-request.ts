@@ -24,7 +24,7 @@ export interface TlsResponse {
   body: Readable & { text(): Promise<string>; json(): Promise<unknown> };
 }
 
-export type TlsRequest = (url: string | URL, opts: { method: string; headers: Record<string, string>; body?: unknown }) => Promise<TlsResponse>;
+export type TlsRequest = (url: string | URL, opts: { method: string; headers: Record<string, string>; body?: unknown; signal?: AbortSignal }) => Promise<TlsResponse>;
 
 const isBun = () => typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
 
@@ -49,6 +49,7 @@ function bunRequester(tls: TlsSettings): TlsRequest {
       headers: opts.headers,
       body: body as BodyInit | undefined,
       redirect: 'manual',
+      signal: opts.signal,
       // Bun's fetch extension: per-request TLS options.
       ...({ tls: options, duplex: 'half' } as object),
     });
@@ -64,7 +65,7 @@ function bunRequester(tls: TlsSettings): TlsRequest {
 function undiciRequester(tls: TlsSettings): TlsRequest {
   const agent = new Agent({ connect: { timeout: 30_000, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized }, headersTimeout: 60_000, bodyTimeout: 120_000 });
   return async (url, opts) => {
-    const res = await request(url, { method: opts.method as 'GET', headers: opts.headers, body: opts.body as never, dispatcher: agent });
+    const res = await request(url, { method: opts.method as 'GET', headers: opts.headers, body: opts.body as never, dispatcher: agent, signal: opts.signal });
     return { statusCode: res.statusCode, headers: res.headers, body: res.body as unknown as TlsResponse['body'] };
   };
 }

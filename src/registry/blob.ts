@@ -101,7 +101,7 @@ export async function* blobChunks(t: Transport, ref: Reference, desc: Descriptor
     } catch (err) {
       if (err instanceof KilnError) throw err;
       if (networkErrorCode(err) === undefined) throw err;
-      if (!isRetryableNetworkError(err) || failures + 1 >= t.attempts) throw unreachableError(apiHost(ref.domain), err);
+      if (!isRetryableNetworkError(err) || failures + 1 >= t.attempts) throw unreachableError(apiHost(ref.domain), err, action);
       await t.backoff(failures++);
       continue;
     } finally {

@@ -32,6 +32,10 @@ export interface RegistryClientOptions {
   retryDelayMs?: number;
   /** An undici dispatcher to use instead of the client's own Agent (not closed by `close()`). */
   dispatcher?: Dispatcher;
+  /** When an exchange counts as stalled (default: util/stall.ts DEFAULT_STALL_LIMITS). */
+  stall?: TransportOptions['stall'];
+  /** A build's signal: every exchange ends when it aborts. */
+  signal?: AbortSignal;
 }
 
 export interface RegistryClient {
@@ -78,6 +82,8 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     attempts: opts.attempts,
     retryDelayMs: opts.retryDelayMs,
     dispatcher: opts.dispatcher,
+    stall: opts.stall,
+    signal: opts.signal,
   });
   let closed: Promise<void> | undefined;
   return {

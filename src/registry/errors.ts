@@ -96,11 +96,21 @@ const NETWORK_TEXT: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
 };
 
-export function unreachableError(host: string, cause: unknown): RegistryError {
+export function unreachableError(host: string, cause: unknown, action?: string): RegistryError {
   const code = networkErrorCode(cause);
   const raw = cause instanceof Error ? cause.message : String(cause);
+  if (code === 'KILN_STALL') {
+    // "127.0.0.1:5000 stalled: no data for 30 s", after every retry.
+    const err = new KilnError(`${action ? `${action}: ` : ''}registry ${raw}`, {
+      kind: 'runtime',
+      cause,
+      hint: 'the registry or the network stopped moving data; kiln retried. The limits are [network] idle-timeout, low-speed-limit and low-speed-time in kiln.toml',
+    }) as RegistryError;
+    err.network = true;
+    return err;
+  }
   const msg = code && NETWORK_TEXT[code] ? `${NETWORK_TEXT[code]} (${code})` : raw || code || 'connection failed';
-  const err = new KilnError(`cannot reach registry ${host}: ${msg}`, {
+  const err = new KilnError(`${action ? `${action}: ` : ''}cannot reach registry ${host}: ${msg}`, {
     kind: 'runtime',
     cause,
     hint:

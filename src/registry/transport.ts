@@ -9,6 +9,8 @@ import { KilnError } from '../util/errors.ts';
 import { createAuthenticator, type Credentials } from './auth.ts';
 import { networkErrorCode, unreachableError } from './errors.ts';
 import { apiHost, registryBaseUrl } from './hosts.ts';
+import { DEFAULT_STALL_LIMITS, type StallLimits } from '../util/stall.ts';
+import { watchedRequest } from './watched-request.ts';
 
 export interface TransportOptions {
   insecureHosts?: string[];
@@ -27,12 +29,16 @@ export interface TransportOptions {
    * default. Such a host is always spoken to over https, also a loopback one.
    */
   tlsRequest?: (host: string) => HttpRequest | undefined;
+  /** When an exchange counts as stalled (util/stall.ts); default DEFAULT_STALL_LIMITS. */
+  stall?: StallLimits;
+  /** Aborts every exchange (a canceled build): they fail with a KilnError of kind canceled. */
+  signal?: AbortSignal;
 }
 
 /** undici's `request`, as far as registries need it. */
 export type HttpRequest = (
   url: string | URL,
-  opts: { method: string; headers: Record<string, string>; body?: unknown },
+  opts: { method: string; headers: Record<string, string>; body?: unknown; signal?: AbortSignal },
 ) => Promise<{ statusCode: number; headers: Dispatcher.ResponseData['headers']; body: Dispatcher.ResponseData['body'] }>;
 
 export interface SendRequest {
@@ -70,7 +76,7 @@ export interface Transport {
 const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 const RETRY_CODES = new Set([
   'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
+  'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED', 'KILN_STALL',
 ]);
 
 export function isRetryableStatus(status: number): boolean {
@@ -94,9 +100,10 @@ export function createTransport(opts: TransportOptions = {}): Transport {
   const userAgent = opts.userAgent ?? 'kiln/0.1';
   const attempts = Math.max(1, opts.attempts ?? 4);
   const baseDelay = opts.retryDelayMs ?? 250;
-  const defaultRequest: HttpRequest = (url, o) => request(url, { method: o.method as 'GET', headers: o.headers, body: o.body as never, dispatcher });
-  /** The request function for `url`'s host. */
-  const requestFor = (url: string | URL): HttpRequest => opts.tlsRequest?.(new URL(url).host) ?? defaultRequest;
+  const defaultRequest: HttpRequest = (url, o) => request(url, { method: o.method as 'GET', headers: o.headers, body: o.body as never, dispatcher, signal: o.signal });
+  const stall = opts.stall ?? DEFAULT_STALL_LIMITS;
+  /** The request function for `url`'s host, every exchange under a stall watchdog. */
+  const requestFor = (url: string | URL): HttpRequest => watchedRequest(opts.tlsRequest?.(new URL(url).host) ?? defaultRequest, stall, opts.signal);
   const auth = createAuthenticator({ request: (url, o) => requestFor(url)(url, o), userAgent, credentials: opts.credentials });
 
   async function backoff(n: number, retryAfter?: string | string[]): Promise<void> {

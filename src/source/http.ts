@@ -12,21 +12,46 @@ import { KilnError } from '../util/errors.ts';
 import { isDigest, type Digest } from '../util/digest.ts';
 import type { Store } from '../store/index.ts';
 import type { SourceFactory, SourceInstance, SourceRef } from './types.ts';
+import { watchedRequest } from '../registry/watched-request.ts';
+import { isRetryableNetworkError } from '../registry/transport.ts';
+import { DEFAULT_STALL_LIMITS, StallError, type StallLimits } from '../util/stall.ts';
 
 interface Download {
   digest: Digest;
   lastModified?: Date;
 }
 
-async function download(store: Store, url: string, signal: AbortSignal): Promise<Download> {
+/** How downloads count as stalled and how often one is tried (the config's [network]). */
+export interface HttpSourceOptions {
+  limits?: StallLimits;
+  attempts?: number;
+}
+
+/** The download, tried again (with backoff) when it stalls or its connection drops. */
+async function download(store: Store, url: string, signal: AbortSignal, o: HttpSourceOptions): Promise<Download> {
+  const attempts = o.attempts ?? 4;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await downloadOnce(store, url, signal, o.limits ?? DEFAULT_STALL_LIMITS);
+    } catch (err) {
+      const retryable = err instanceof StallError || isRetryableNetworkError(err);
+      if (!retryable || attempt + 1 >= attempts || signal.aborted) {
+        if (err instanceof KilnError) throw err;
+        throw new KilnError(`cannot download ${url}: ${(err as Error).message}`, {
+          kind: 'build',
+          hint: err instanceof StallError ? 'the server or the network stopped moving data; kiln retried ([network] in kiln.toml sets the limits)' : undefined,
+        });
+      }
+      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    }
+  }
+}
+
+async function downloadOnce(store: Store, url: string, signal: AbortSignal, limits: StallLimits): Promise<Download> {
+  const get = watchedRequest((u, o) => request(u, { method: 'GET', headers: o.headers, signal: AbortSignal.any([signal, o.signal!]) }), limits);
   let current = url;
   for (let hop = 0; hop <= 10; hop++) {
-    let res;
-    try {
-      res = await request(current, { method: 'GET', headers: { 'user-agent': 'kiln/0.1' }, signal });
-    } catch (err) {
-      throw new KilnError(`cannot download ${url}: ${(err as Error).message}`, { kind: 'build' });
-    }
+    const res = await get(current, { method: 'GET', headers: { 'user-agent': 'kiln/0.1' } });
     const loc = res.headers.location;
     if (res.statusCode >= 300 && res.statusCode < 400 && loc) {
       await res.body.text().catch(() => '');
@@ -45,7 +70,7 @@ async function download(store: Store, url: string, signal: AbortSignal): Promise
   throw new KilnError(`too many redirects downloading ${url}`, { kind: 'build' });
 }
 
-export function createHttpSource(): SourceFactory {
+export function createHttpSource(o: HttpSourceOptions = {}): SourceFactory {
   return function httpSource(identifier, attrs, ctx): SourceInstance {
     const checksum = attrs['http.checksum'];
     if (checksum && !isDigest(checksum)) throw new KilnError(`invalid checksum ${JSON.stringify(checksum)}: want sha256:<64 hex>`, { kind: 'input' });
@@ -53,7 +78,7 @@ export function createHttpSource(): SourceFactory {
     const perm = attrs['http.perm'] ? parseInt(attrs['http.perm'], 8) : 0o600;
     let fetched: Promise<Download> | undefined;
     const fetchOnce = () => {
-      fetched ??= download(ctx.store, identifier, ctx.signal).then((d) => {
+      fetched ??= download(ctx.store, identifier, ctx.signal, o).then((d) => {
         if (checksum && d.digest !== checksum) {
           throw new KilnError(`digest mismatch for ${identifier}: expected ${checksum}, got ${d.digest}`, { kind: 'build' });
         }

@@ -92,7 +92,13 @@ export function openDb(path: string): Db {
     db.prepare('INSERT OR IGNORE INTO meta (k, v) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
     db.exec('COMMIT');
   } catch (err) {
-    db.exec('ROLLBACK');
+    // SQLite has already rolled back on some errors (SQLITE_FULL): then there is nothing to end.
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // no transaction any more
+    }
+    db.close();
     throw err;
   }
   return db;

@@ -7,6 +7,7 @@ import { openCacheRecords, type CacheRecords } from './cache-records.ts';
 import { stateLayout, type StateLayout } from './state-dir.ts';
 import { openStepHistory, type StepHistory } from './step-history.ts';
 import { recoverStateDir } from './recover.ts';
+import { ensureReserve, withSpace } from './reserve.ts';
 import { openLeases, type Leases } from './leases.ts';
 import { openCacheMounts, type CacheMounts } from './cache-mounts.ts';
 import { openImages, type Images } from './images.ts';
@@ -30,9 +31,19 @@ export async function openStore(root: string): Promise<Store> {
   const layout = stateLayout(root);
   await Promise.all([layout.blobs, layout.ingest, layout.snapshots, layout.run].map((d) => mkdir(d, { recursive: true })));
   await recoverStateDir(layout);
-  const db = openDb(layout.db);
-  // Known to others (prune waits for them); stale pids of dead processes are ignored.
-  db.prepare('INSERT OR REPLACE INTO procs (pid, started_at) VALUES (?, ?)').run(process.pid, Date.now());
+  // On a full disk the database cannot even open for writing: the reserve gives it room.
+  const db = await withSpace(root, () => {
+    const d = openDb(layout.db);
+    try {
+      // Known to others (prune waits for them); stale pids of dead processes are ignored.
+      d.prepare('INSERT OR REPLACE INTO procs (pid, started_at) VALUES (?, ?)').run(process.pid, Date.now());
+    } catch (err) {
+      d.close();
+      throw err;
+    }
+    return d;
+  });
+  await ensureReserve(root);
   return {
     layout,
     db,
@@ -45,13 +56,19 @@ export async function openStore(root: string): Promise<Store> {
     images: openImages(db),
     meta: openMeta(db),
     close: () => {
-      db.prepare('DELETE FROM procs WHERE pid = ?').run(process.pid);
+      try {
+        db.prepare('DELETE FROM procs WHERE pid = ?').run(process.pid);
+      } catch {
+        // a full disk: the row of a dead pid is ignored by everyone
+      }
       db.close();
     },
   };
 }
 
 export { resolveStateDir, stateLayout } from './state-dir.ts';
+export { recoverStateDir } from './recover.ts';
+export { diskFullError, ensureReserve, isDiskFull, withSpace } from './reserve.ts';
 export type { ContentStore, SnapshotStore, CacheRecords, StateLayout, StepHistory, CacheMounts, Images };
 export type { ImageRecord } from './images.ts';
 export type { SnapshotRecord, ActiveSnapshot } from './snapshots.ts';

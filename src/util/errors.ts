@@ -22,16 +22,19 @@ export class KilnError extends Error {
   location?: SourceLocation;
   /** Extra lines to show under the message (e.g. the tail of a step's output). */
   details?: string[];
+  /** The process exit code, when the kind's is not the one (143 for a build ended by SIGTERM). */
+  exitCode?: number;
 
   constructor(
     message: string,
-    opts: { kind?: ErrorKind; hint?: string; location?: SourceLocation; details?: string[]; cause?: unknown } = {},
+    opts: { kind?: ErrorKind; hint?: string; location?: SourceLocation; details?: string[]; cause?: unknown; exitCode?: number } = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.kind = opts.kind ?? 'build';
     this.hint = opts.hint;
     this.location = opts.location;
     this.details = opts.details;
+    this.exitCode = opts.exitCode;
   }
 }
 
@@ -41,6 +44,7 @@ export function usageError(message: string, hint?: string): KilnError {
 
 export function exitCodeOf(err: unknown): number {
   if (err instanceof KilnError) {
+    if (err.exitCode !== undefined) return err.exitCode;
     if (err.kind === 'usage') return 2;
     if (err.kind === 'canceled') return 130;
   }

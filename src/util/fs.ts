@@ -3,9 +3,25 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 
+/**
+ * Temp names handed out by this process, so that a forced exit (a build ended by a signal
+ * before it could unwind) removes what it had not renamed into place yet, outputs included.
+ * A name already renamed is simply not there any more.
+ */
+const handedOut = new Set<string>();
+
 /** A name unlikely to collide with anything else being written at the same time. */
 export function tempName(path: string): string {
-  return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const name = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  if (handedOut.size > 100_000) handedOut.clear(); // old names: long renamed or removed
+  handedOut.add(name);
+  return name;
+}
+
+/** Removes every temp name of this process that is still there (see tempName). */
+export async function removeOwnTemps(): Promise<void> {
+  for (const p of handedOut) await rm(p, { recursive: true, force: true }).catch(() => {});
+  handedOut.clear();
 }
 
 /**

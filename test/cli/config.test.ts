@@ -20,13 +20,24 @@ async function load(text: string) {
 }
 
 describe('kiln.toml', () => {
+  test('[network]: stall limits and attempts', async () => {
+    const cfg = await load(['[network]', 'idle-timeout = "2s"', 'low-speed-limit = "20KB"', 'low-speed-time = "3s"', 'attempts = 2', ''].join('\n'));
+    expect(registryOptions(cfg).network).toEqual({ idleMs: 2000, lowSpeedBytesPerSec: 20_480, lowSpeedWindowMs: 3000, attempts: 2 });
+    await expect(load('[network]\nidle-timout = "2s"\n')).rejects.toThrow(/did you mean idle-timeout/);
+  });
+
   test('a full file', async () => {
     const cfg = await load(
       ['root = "/srv/kiln"', 'max-parallelism = 3', 'runtime = "crun"', '[registry."docker.io"]', 'mirrors = ["m1:5000", "m2"]', '[registry."reg.internal:5000"]', 'http = true', '[gc]', 'max-used-space = "20%"', ''].join('\n'),
     );
     expect(cfg.root).toBe('/srv/kiln');
     expect(cfg['max-parallelism']).toBe(3);
-    expect(registryOptions(cfg)).toEqual({ insecureHosts: ['reg.internal:5000'], mirrors: { 'docker.io': ['m1:5000', 'm2'] }, tls: {} });
+    expect(registryOptions(cfg)).toEqual({
+      insecureHosts: ['reg.internal:5000'],
+      mirrors: { 'docker.io': ['m1:5000', 'm2'] },
+      tls: {},
+      network: { idleMs: 30_000, lowSpeedBytesPerSec: 10240, lowSpeedWindowMs: 30_000, attempts: 4 },
+    });
     const p = gcPolicies(cfg, 100e9);
     expect(p).toHaveLength(3);
     expect(p[2]!.maxUsedBytes).toBe(20e9);
