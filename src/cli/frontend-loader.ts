@@ -114,12 +114,33 @@ export async function loadPlugin(path: string, label = path): Promise<LoadedFron
   return { frontend: exported as Frontend, label, builtIn: false };
 }
 
-/** A frontend name or path as given (`--frontend`, `# syntax=`, BUILDKIT_SYNTAX, a config name). */
-async function byName(ref: string, req: BuildRequest, baseDir: string, origin: string): Promise<LoadedFrontend> {
+/**
+ * A frontend name or path as given (`--frontend`, `# syntax=`, BUILDKIT_SYNTAX, a config name).
+ * `fromFile`: the name came from the build file itself (its `# syntax=` directive). A path
+ * there is code of the build's own files, which would run on this machine with kiln's
+ * rights (BuildKit runs a syntax image in a container): only with --allow frontend.local.
+ */
+async function byName(ref: string, req: BuildRequest, baseDir: string, origin: string, fromFile?: { file: string; line: number }): Promise<LoadedFrontend> {
   if (BUILT_IN.has(ref) || DOCKER_IMAGE.test(ref)) return builtIn();
   const configured = req.frontends?.[ref];
   if (configured) return loadPlugin(configured, ref);
-  if (ref.startsWith('.') || isAbsolute(ref) || /\.(m?[jt]s)$/.test(ref)) return loadPlugin(resolve(baseDir, ref), ref);
+  if (ref.startsWith('.') || isAbsolute(ref) || /\.(m?[jt]s)$/.test(ref)) {
+    if (fromFile && !req.allow.has('frontend.local')) {
+      throw new KilnError(`${origin} names the frontend file ${ref}: code that comes with a build file runs on this machine only with --allow frontend.local`, {
+        kind: 'usage',
+        location: { file: fromFile.file, startLine: fromFile.line, endLine: fromFile.line },
+        hint: 'pass --allow frontend.local if you trust this build, or --frontend PATH, or register the frontend by name in the config file ([frontend."NAME"] path = ...)',
+      });
+    }
+    return loadPlugin(resolve(baseDir, ref), ref);
+  }
+  if (fromFile) {
+    throw new KilnError(`unknown frontend "${ref}" (${origin})`, {
+      kind: 'usage',
+      location: { file: fromFile.file, startLine: fromFile.line, endLine: fromFile.line },
+      hint: 'kiln runs dockerfile.v0 (and docker/dockerfile:* names) built in, and names from the config file\'s [frontend."NAME"]; it does not pull frontend images',
+    });
+  }
   throw usageError(`unknown frontend "${ref}" (${origin})`, 'kiln runs dockerfile.v0 (and docker/dockerfile:* names) built in, frontends from files (a path), and names from the config file\'s [frontend."NAME"]; it does not pull frontend images');
 }
 
@@ -131,7 +152,7 @@ export async function resolveFrontend(req: BuildRequest, buildFile?: string): Pr
   const ref = fromArg ?? directive?.ref;
   if (!ref) return builtIn();
   const dir = dirname(resolve(req.locals.dockerfile ?? req.locals.context ?? '.', req.filename));
-  return byName(ref, req, dir, fromArg ? 'BUILDKIT_SYNTAX' : `# syntax= in ${req.filename}`);
+  return byName(ref, req, dir, fromArg ? 'BUILDKIT_SYNTAX' : `# syntax= in ${req.filename}`, directive ? { file: req.filename, line: Math.max(1, directive.startLine) } : undefined);
 }
 
 /**

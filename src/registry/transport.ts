@@ -163,7 +163,13 @@ export function createTransport(opts: TransportOptions = {}): Transport {
     {
       const base = opts.tlsRequest?.(apiHost(ref.domain)) ? `https://${apiHost(ref.domain)}` : registryBaseUrl(ref.domain, opts.insecureHosts);
       const host = apiHost(ref.domain);
-      const origin = new URL(base).origin;
+      let origin: string;
+      try {
+        origin = new URL(base).origin;
+      } catch {
+        // A name the reference grammar allows but no URL can hold (99999999999127.0.0.1:5000).
+        throw new KilnError(`invalid registry host ${JSON.stringify(ref.domain)}`, { kind: 'input' });
+      }
       const scope = `repository:${ref.path}:${req.push ? 'pull,push' : 'pull'}`;
       const url = /^https?:\/\//.test(req.path) ? req.path : base + req.path;
       for (let attempt = 0; ; attempt++) {

@@ -6,7 +6,8 @@
 import type { Definition } from '../llb/types.ts';
 import { KilnError } from '../util/errors.ts';
 
-export const ENTITLEMENTS = ['network.host', 'security.insecure'] as const;
+/** `frontend.local`: a build file's `# syntax=` may name a frontend file (checked by cli/frontend-loader.ts). */
+export const ENTITLEMENTS = ['network.host', 'security.insecure', 'frontend.local'] as const;
 export type Entitlement = (typeof ENTITLEMENTS)[number];
 
 export function checkEntitlements(def: Definition, allowed: ReadonlySet<string>): void {

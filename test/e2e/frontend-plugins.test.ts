@@ -68,13 +68,14 @@ describe('loading frontend plugins', () => {
   test('"syntax" in a JSON build file, # syntax= in a Dockerfile, BUILDKIT_SYNTAX, a package directory, a config name', async () => {
     const ctx = await specContext({ syntax: './frontend.ts' });
     try {
-      const viaJson = await buildLocal(['-f', join(ctx.dir, 'kiln.json')], ctx.dir);
+      // A frontend file named by the build file runs only when granted (test/security/hostile-frontend.test.ts).
+      const viaJson = await buildLocal(['--allow', 'frontend.local', '-f', join(ctx.dir, 'kiln.json')], ctx.dir);
       if (viaJson.r.code !== 0) console.error(viaJson.r.stderr);
       expect(await viaJson.read('app/greeting')).toBe('hello from a spec\n');
 
       // A `# syntax=` line naming the plugin (the spec frontend skips comment lines).
       await writeFile(join(ctx.dir, 'build.spec'), `# syntax=./frontend.ts\n${spec()}`);
-      const viaHash = await buildLocal(['-f', join(ctx.dir, 'build.spec')], ctx.dir);
+      const viaHash = await buildLocal(['--allow', 'frontend.local', '-f', join(ctx.dir, 'build.spec')], ctx.dir);
       if (viaHash.r.code !== 0) console.error(viaHash.r.stderr);
       expect(await viaHash.read('app/greeting')).toBe('hello from a spec\n');
 
@@ -164,7 +165,7 @@ describe('frontends in any language (JSON lines over stdio)', () => {
       const lines = (await readFile(resolve(PY_FRONTEND, '../build.lines'), 'utf8')).replace('busybox:latest', env.reg.ref);
       await writeFile(join(ctx.dir, 'build.lines'), lines);
       const oci = join(env.out, 'py.tar');
-      const r = await runKiln(['build', '--progress=plain', '-f', join(ctx.dir, 'build.lines'), '-o', `type=oci,dest=${oci}`, ctx.dir], { root: env.state.root });
+      const r = await runKiln(['build', '--progress=plain', '--allow', 'frontend.local', '-f', join(ctx.dir, 'build.lines'), '-o', `type=oci,dest=${oci}`, ctx.dir], { root: env.state.root });
       if (r.code !== 0) console.error(r.stderr);
       expect(r.code).toBe(0);
       const { config } = await verifyOciArchive(oci, {

@@ -72,6 +72,8 @@ const cases: Case[] = [
     line: 2,
     seconds: 8,
   },
+  { name: 'EXPOSE of a port past 2^64 (the fuzzer found it looping forever)', dockerfile: 'FROM scratch\nEXPOSE 99999999999999999999\n', error: /invalid containerPort: 99999999999999999999/, line: 2, seconds: 8 },
+  { name: 'EXPOSE of a range of four billion ports', dockerfile: 'FROM scratch\nEXPOSE 1-4000000000\n', error: /invalid containerPort/, line: 2, seconds: 8 },
   { name: '2,000 stages, each copying from the one before', dockerfile: lines(2000, (i) => (i ? `FROM scratch AS s${i}\nCOPY --from=s${i - 1} / /` : 'FROM scratch AS s0\nRUN true')) + '\n', seconds: 15 },
 ];
 

@@ -26,9 +26,9 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
   const lex = createLexer(parsed.escapeToken);
   const opts = ctx.opts;
   const targetName = opts.target || stages[stages.length - 1]!.name || '';
-  const globalArgs = buildMetaArgs(defaultArgs(opts.buildPlatform, opts.platforms[0]!, targetName, opts.buildArgs), lex, metaArgs, opts.buildArgs);
+  const globalArgs = buildMetaArgs(defaultArgs(opts.buildPlatform, opts.platforms[0]!, targetName, opts.buildArgs), lex, metaArgs, opts.buildArgs, file);
   // InvalidDefaultArgInFrom: base names must be valid with ARG defaults alone (no --build-arg).
-  const defaultsOnly = buildMetaArgs(defaultArgs(opts.buildPlatform, opts.platforms[0]!, targetName, {}), lex, metaArgs, {});
+  const defaultsOnly = buildMetaArgs(defaultArgs(opts.buildPlatform, opts.platforms[0]!, targetName, {}), lex, metaArgs, {}, file);
   for (const st of stages) {
     let name = '';
     try {
@@ -60,7 +60,14 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
       return [c.from];
     }
     if (c.kind === 'copy') return [];
-    if (c.kind === 'run') return parseMounts(c.mounts).flatMap((m) => (m.from ? [m.from] : []));
+    if (c.kind === 'run') {
+      try {
+        return parseMounts(c.mounts).flatMap((m) => (m.from ? [m.from] : []));
+      } catch (err) {
+        if (err instanceof KilnError && err.location) throw err;
+        throw new KilnError((err as Error).message, { kind: 'input', location: { file, startLine: c.location.startLine, endLine: c.location.endLine }, cause: err });
+      }
+    }
     return [];
   });
 

@@ -140,6 +140,8 @@ function parsePort(raw: string): string[] {
   if (!m) throw new KilnError(`invalid containerPort: ${port}`, { kind: 'input' });
   const lo = Number(m[1]);
   const hi = m[2] ? Number(m[2]) : lo;
+  // Ports are 16-bit (go-connections parses them with ParseUint(..., 16)).
+  if (lo > 65535 || hi > 65535) throw new KilnError(`invalid containerPort: ${port}`, { kind: 'input' });
   if (hi < lo) throw new KilnError(`invalid port range: ${port}`, { kind: 'input' });
   const out: string[] = [];
   for (let p = lo; p <= hi; p++) out.push(`${p}/${proto.toLowerCase()}`);

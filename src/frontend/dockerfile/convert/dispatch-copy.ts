@@ -48,7 +48,13 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
     if (/^https?:\/\//.test(src)) {
       if (!isAdd) throw new KilnError('source can\'t be a URL for COPY', { kind: 'input' });
       // BuildKit names the download after the URL's last path element.
-      const base = new URL(src).pathname.split('/').pop() || '__unnamed__';
+      let url: URL;
+      try {
+        url = new URL(src);
+      } catch {
+        throw new KilnError(`invalid URL ${JSON.stringify(src)}`, { kind: 'input' });
+      }
+      const base = url.pathname.split('/').pop() || '__unnamed__';
       const checksum = c.kind === 'add' ? c.checksum : undefined;
       const st = llb.http(src, { filename: base, checksum, customName: `[internal] download ${src}` });
       const opts = { mode, modeStr, owner, createDestPath: true, attemptUnpack: c.kind === 'add' && c.unpack === true };

@@ -1,3 +1,4 @@
+import { KilnError } from '../../api.ts';
 import type { FrontendContext } from '../../api.ts';
 import type { State } from '../../api.ts';
 import type { Platform } from '../../api.ts';
@@ -18,7 +19,12 @@ export function namedContext(ctx: FrontendContext, name: string, platform: Platf
   if (git) return { state: ctx.llb.git(git.remote, git.ref, { subdir: git.subdir, customName: `[context ${name}] ${v}` }) };
   if (/^https?:\/\//.test(v)) {
     // A single file, named after the URL's last path element (BuildKit's http source).
-    const base = new URL(v).pathname.split('/').pop() || '__unnamed__';
+    let base: string;
+    try {
+      base = new URL(v).pathname.split('/').pop() || '__unnamed__';
+    } catch {
+      throw new KilnError(`build context ${name}: invalid URL ${JSON.stringify(v)}`, { kind: 'usage' });
+    }
     return { state: ctx.llb.http(v, { filename: base, customName: `[context ${name}] ${v}` }) };
   }
   const local = v.startsWith('local:') ? v.slice('local:'.length) : name;

@@ -38,7 +38,12 @@ export function buildDispatchStates(
     if (!baseName) throw new KilnError(`base name (${st.baseName}) should not be blank`, { kind: 'input', location: loc });
     let platform: Platform = target;
     if (st.platform) {
-      const pm = lex.processWordWithMatches(st.platform, globalArgs);
+      let pm: ReturnType<Lexer['processWordWithMatches']>;
+      try {
+        pm = lex.processWordWithMatches(st.platform, globalArgs);
+      } catch (err) {
+        throw new KilnError((err as Error).message, { kind: 'input', location: loc });
+      }
       const p = pm.result;
       if (pm.matched.size === 1 && pm.unmatched.size === 0 && pm.matched.has('TARGETPLATFORM') && p === globalArgs.get('TARGETPLATFORM')) {
         lint.run('RedundantTargetPlatform', st.location, `Setting platform to predefined ${st.platform} in FROM is redundant as this is the default behavior`);
@@ -51,7 +56,11 @@ export function buildDispatchStates(
         }
       }
       if (!p) throw new KilnError(`empty platform value from expression ${st.platform}`, { kind: 'input', location: loc });
-      platform = parsePlatformSpec(p, target);
+      try {
+        platform = parsePlatformSpec(p, target);
+      } catch (err) {
+        throw new KilnError((err as Error).message, { kind: 'input', location: loc });
+      }
     }
     // A named context replaces a stage of the same name, or stands for the base name.
     const replaced = st.name ? namedContext(ctx, st.name, platform) : undefined;
