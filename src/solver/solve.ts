@@ -1,5 +1,5 @@
 import { sha256, type Digest } from '../util/digest.ts';
-import { KilnError, errorMessage } from '../util/errors.ts';
+import { KilnError, describeFsError, errorMessage } from '../util/errors.ts';
 import { diskFullError, isDiskFull } from '../store/index.ts';
 import { canonicalJson } from '../llb/encode.ts';
 import type { Definition, Op, OpMetadata } from '../llb/types.ts';
@@ -46,7 +46,7 @@ export interface SolveResult {
  */
 /** Attaches the failing step (its name and build-file location) to an error, once. */
 function atStep(err: unknown, name: string, md: OpMetadata): Error {
-  const e = err instanceof KilnError ? err : isDiskFull(err) ? diskFullError('the state dir', err) : new KilnError(errorMessage(err), { kind: 'build', cause: err });
+  const e = err instanceof KilnError ? err : isDiskFull(err) ? diskFullError('the state dir', err) : new KilnError(describeFsError(err) ?? errorMessage(err), { kind: 'build', cause: err });
   const loc = md.locations?.[0];
   if (!e.location && loc?.ranges[0]) e.location = { file: loc.file, startLine: loc.ranges[0].startLine, endLine: loc.ranges[0].endLine };
   if (e.kind !== 'canceled' && !e.message.startsWith(`${name}: `) && !(e as { step?: string }).step) {

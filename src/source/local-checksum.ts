@@ -45,6 +45,25 @@ export async function checksumTreeRead(root: string, filter: ChecksumFilter = {}
 
 type Walk = (rel: string, dst: Stats | undefined) => Promise<{ digest: string; tree?: string }>;
 
+/** A path of the context for a message: the start and the end of a very long one. */
+function shortPath(p: string): string {
+  return p.length > 160 ? `${p.slice(0, 80)}…${p.slice(-60)} (${Buffer.byteLength(p)} bytes)` : p;
+}
+
+/**
+ * kiln reads names as UTF-8 (node:fs strings); a name that is not valid UTF-8 would be read
+ * back as another name. Throws when `dir` holds one (a name with U+FFFD may be a true one).
+ */
+function refuseNonUtf8(dir: string, rel: string): void {
+  for (const raw of readdirSync(dir, { encoding: 'buffer' })) {
+    if (Buffer.from(raw.toString('utf8')).equals(raw)) continue;
+    throw new KilnError(`the build context holds a name that is not valid UTF-8 in ${rel || '.'}: ${JSON.stringify(raw.toString('latin1'))}`, {
+      kind: 'input',
+      hint: 'rename it (kiln reads file names as UTF-8), or list it in .dockerignore',
+    });
+  }
+}
+
 /** The walk of checksumTree: a directory's digest and tree signature. */
 function treeWalker(root: string, filter: ChecksumFilter, index: ContextIndex | undefined, read: { bytes: number } = { bytes: 0 }): Walk {
   const exclude = excludeFilter(filter);
@@ -69,7 +88,13 @@ function treeWalker(root: string, filter: ChecksumFilter, index: ContextIndex | 
     for (const name of names) {
       const r = rel ? `${rel}/${name}` : name;
       const abs = `${dir}/${name}`;
-      const st = lstatSync(abs);
+      if (name.includes('\uFFFD')) refuseNonUtf8(dir, rel);
+      let st: Stats;
+      try {
+        st = lstatSync(abs);
+      } catch (err) {
+        throw new KilnError(`cannot read ${shortPath(r)} in the build context: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { kind: 'input' });
+      }
       if (exclude(r, st.isDirectory())) continue;
       if (!st.isDirectory() && !st.isFile() && !st.isSymbolicLink()) {
         throw new KilnError(`the build context holds ${r}, which is not a regular file, directory or symlink`, { kind: 'input', hint: 'remove it or list it in .dockerignore' });

@@ -55,6 +55,36 @@ export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Words for the file-system errors a build's inputs can cause. */
+const ERRNO_WORDS: Record<string, string> = {
+  ENAMETOOLONG: 'a path is longer than Linux allows (4095 bytes, 255 per name)',
+  ELOOP: 'too many levels of symbolic links',
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  EEXIST: 'file exists',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  EMLINK: 'too many links',
+  EFBIG: 'file too large',
+  EINVAL: 'invalid argument',
+  EXDEV: 'cross-device link',
+  ENOTEMPTY: 'directory not empty',
+};
+
+/**
+ * A file-system error (code, syscall, path) said in words, with a long path shortened: what a
+ * user is shown instead of node's `ENAMETOOLONG: name too long, open '/var/lib/kiln/…'`.
+ */
+export function describeFsError(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (!e || typeof e.code !== 'string' || !ERRNO_WORDS[e.code]) return undefined;
+  const p = typeof e.path === 'string' ? e.path : undefined;
+  const shown = p && p.length > 160 ? `${p.slice(0, 80)}…${p.slice(-60)}` : p;
+  return `${ERRNO_WORDS[e.code]}${shown ? `: ${shown}` : ''} (${e.code}${e.syscall ? ` in ${e.syscall}` : ''})`;
+}
+
 /** A plain object that survives structured clone (worker threads) and JSON. */
 export interface FlatError {
   name: string;
