@@ -20,7 +20,9 @@
  *   remote cache a fresh state dir importing a registry cache (--cache-from) vs the same build
  *                cold, next to sha256+gunzip of the layers it downloads; and BuildKit's
  *                remote-cache build when a Docker engine answers
- * BENCH_ONLY=context|export|progress|remote-cache runs one scenario alone.
+ *   convert      10,000-instruction Dockerfiles (ENV, ARG, mixed, RUN) through `kiln debug llb`
+ *                vs `kiln version` (the process's own start): conversion must stay linear
+ * BENCH_ONLY=context|export|progress|remote-cache|convert runs one scenario alone.
  */
 import { closeSync, createWriteStream, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { createPlainPrinter } from '../src/progress/plain.ts';
@@ -44,9 +46,10 @@ const state = await makeTempDir('kiln-bench-state-');
 const work = await makeTempDir('kiln-bench-');
 const env = { KILN_ROOT: state };
 const reg = await withBusyboxRegistry();
-if (['export', 'context', 'progress', 'remote-cache'].includes(process.env.BENCH_ONLY ?? '')) {
+if (['export', 'context', 'progress', 'remote-cache', 'convert'].includes(process.env.BENCH_ONLY ?? '')) {
   try {
     if (process.env.BENCH_ONLY === 'export') exportBench();
+    else if (process.env.BENCH_ONLY === 'convert') convertBench();
     else if (process.env.BENCH_ONLY === 'remote-cache') remoteCacheBench({ base: reg.ref, host: reg.registry.host, work, runs: Math.min(N, 5) });
     else if (process.env.BENCH_ONLY === 'progress') progressBench();
     else {
@@ -102,6 +105,7 @@ try {
     return { ctx, ms };
   };
   cachedRebuild(work, 'ctx', 2000, state);
+  convertBench();
 
   const disk = freshExt4(8192, work);
   try {
@@ -291,4 +295,24 @@ function progressBench(): void {
     console.log(`${`  printer alone, ${mode}`.padEnd(38)} ${ms.toFixed(2).padStart(8)} ms   ${((ms / m('none')) * 100).toFixed(2)}% of the build`);
   }
   closeSync(devnull);
+}
+
+/** 10,000-instruction Dockerfiles converted (parse, lint, LLB) next to the process start alone. */
+function convertBench(): void {
+  const runs = Math.min(N, 5);
+  const startup = median(timeCommand(kilnBin, ['version'], runs, env));
+  const lines = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join('\n');
+  const files: [string, string][] = [
+    ['10,000 ENV', `FROM scratch\n${lines(10_000, (i) => `ENV E${i}=v${i}`)}\n`],
+    ['10,000 ARG', `FROM scratch\n${lines(10_000, (i) => `ARG A${i}=v${i}`)}\n`],
+    ['10,000 mixed', `FROM scratch\n${lines(10_000, (i) => [`ENV E${i}=$E${i - 1}x`, `LABEL l${i}=v`, `ARG A${i}`, `EXPOSE ${i % 60000}`, `USER u${i}`][i % 5]!)}\nRUN true\n`],
+    ['10,000 RUN', `FROM scratch\n${lines(10_000, (i) => `RUN echo ${i}`)}\n`],
+  ];
+  for (const [name, text] of files) {
+    const dir = join(work, `convert-${name.replace(/\W+/g, '-')}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'Dockerfile'), text);
+    const ms = median(timeCommand(kilnBin, ['debug', 'llb', dir], runs, env));
+    console.log(row(`convert: ${name}`, ms, 'kiln version', startup));
+  }
 }

@@ -1,23 +1,26 @@
 /**
- * Preloaded by bun test (bunfig.toml): after all test files, fails the run if any test
- * left a kiln temp dir in the temp directory, a mount under one, or a runc container.
+ * Preloaded by bun test (bunfig.toml). Gives this test process a temp directory of its own
+ * (TMPDIR, inherited by every kiln it starts), and after all test files fails the run if
+ * anything is left in it: a temp dir, or a mount under it. A test run of its own: two runs at
+ * once on one machine (a loaded CI host, a developer's second terminal) no longer see each
+ * other's temp dirs as leaks, which made a test file fail under load once.
  */
 import { afterAll } from 'bun:test';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const isOurs = (name: string) => name.startsWith('kiln-');
-const before = new Set(readdirSync(tmpdir()).filter(isOurs));
+const own = mkdtempSync(join(tmpdir(), `kiln-tests-${process.pid}-`));
+process.env.TMPDIR = own;
 
 afterAll(() => {
-  const leftDirs = readdirSync(tmpdir()).filter((n) => isOurs(n) && !before.has(n));
+  const leftDirs = readdirSync(own);
   const mounts = spawnSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' })
     .stdout.split('\n')
-    .filter((t) => t.includes('/kiln-') || t.includes('/kiln/'));
-  const problems = [
-    ...leftDirs.map((d) => `temp dir left behind: ${tmpdir()}/${d}`),
-    ...mounts.map((m) => `mount left behind: ${m}`),
-  ];
+    .map((l) => l.replace(/\\x20/g, ' '))
+    .filter((t) => t.startsWith(`${own}/`));
+  const problems = [...leftDirs.map((d) => `temp dir left behind: ${own}/${d}`), ...mounts.map((m) => `mount left behind: ${m}`)];
   if (problems.length) throw new Error(`tests left things behind:\n${problems.join('\n')}`);
+  rmdirSync(own);
 });

@@ -56,10 +56,28 @@ let loaded: Promise<Libc | undefined> | undefined;
 
 const cstr = (s: string | null) => (s === null ? null : Buffer.from(`${s}\0`));
 
+type Symbols = Record<string, (...a: unknown[]) => unknown>;
+
+/** The Libc calls over a runtime's raw symbols (both runtimes take buffers and BigInt u64s alike). */
+function bind(sym: Symbols, errno: () => number): Libc {
+  const n = (v: unknown) => Number(v);
+  const fdOrErrno = (v: unknown) => (n(v) < 0 ? -errno() : n(v));
+  return {
+    mount: (source, target, fstype, flags, data) => n(sym.mount!(cstr(source), cstr(target), cstr(fstype), BigInt(flags), cstr(data))),
+    umount2: (target, flags) => n(sym.umount2!(cstr(target), flags)),
+    llistxattr: (path, buf) => n(sym.llistxattr!(cstr(path), buf, BigInt(buf.byteLength))),
+    lgetxattr: (path, name, buf) => n(sym.lgetxattr!(cstr(path), cstr(name), buf, BigInt(buf.byteLength))),
+    lsetxattr: (path, name, value, flags) => n(sym.lsetxattr!(cstr(path), cstr(name), value, BigInt(value.byteLength), flags)),
+    openat2: (dirfd, path, flags, mode, resolve) => fdOrErrno(sym.syscall!(BigInt(SYS_OPENAT2), BigInt(dirfd), cstr(path), openHow(flags, mode, resolve), 24n)),
+    open: (path, flags) => fdOrErrno(sym.open!(cstr(path), flags)),
+    close: (fd) => n(sym.close!(fd)),
+  };
+}
+
 async function loadBun(): Promise<Libc | undefined> {
   const ffi = (await import('bun:ffi')) as unknown as {
-    dlopen(lib: string, defs: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, (...a: unknown[]) => number> };
-    read: { i32(ptr: number, offset: number): number };
+    dlopen(lib: string, defs: Record<string, { args: string[]; returns: string }>): { symbols: Symbols };
+    read: { i32(ptr: unknown, offset: number): number };
   };
   const lib = ffi.dlopen(LIBC, {
     mount: { args: ['ptr', 'ptr', 'ptr', 'u64', 'ptr'], returns: 'i32' },
@@ -72,28 +90,11 @@ async function loadBun(): Promise<Libc | undefined> {
     close: { args: ['i32'], returns: 'i32' },
     __errno_location: { args: [], returns: 'ptr' },
   });
-  const n = (v: unknown) => Number(v);
-  const errno = () => ffi.read.i32(lib.symbols.__errno_location!(), 0);
-  return {
-    mount: (source, target, fstype, flags, data) => lib.symbols.mount!(cstr(source), cstr(target), cstr(fstype), BigInt(flags), cstr(data)),
-    umount2: (target, flags) => lib.symbols.umount2!(cstr(target), flags),
-    llistxattr: (path, buf) => n(lib.symbols.llistxattr!(cstr(path), buf, BigInt(buf.byteLength))),
-    lgetxattr: (path, name, buf) => n(lib.symbols.lgetxattr!(cstr(path), cstr(name), buf, BigInt(buf.byteLength))),
-    lsetxattr: (path, name, value, flags) => n(lib.symbols.lsetxattr!(cstr(path), cstr(name), value, BigInt(value.byteLength), flags)),
-    openat2: (dirfd, path, flags, mode, resolve) => {
-      const fd = n(lib.symbols.syscall!(BigInt(SYS_OPENAT2), BigInt(dirfd), cstr(path), openHow(flags, mode, resolve), 24n));
-      return fd < 0 ? -errno() : fd;
-    },
-    open: (path, flags) => {
-      const fd = n(lib.symbols.open!(cstr(path), flags));
-      return fd < 0 ? -errno() : fd;
-    },
-    close: (fd) => n(lib.symbols.close!(fd)),
-  };
+  return bind(lib.symbols, () => ffi.read.i32(lib.symbols.__errno_location!(), 0));
 }
 
 interface DenoFfi {
-  dlopen(lib: string, defs: unknown): { symbols: Record<string, (...a: unknown[]) => number> };
+  dlopen(lib: string, defs: unknown): { symbols: Symbols };
   UnsafePointerView: new (ptr: unknown) => { getInt32(offset: number): number };
 }
 
@@ -109,24 +110,7 @@ function loadDeno(deno: DenoFfi): Libc {
     close: { parameters: ['i32'], result: 'i32' },
     __errno_location: { parameters: [], result: 'pointer' },
   });
-  const errno = () => new deno.UnsafePointerView(lib.symbols.__errno_location!()).getInt32(0);
-  const n = (v: unknown) => Number(v);
-  return {
-    mount: (source, target, fstype, flags, data) => lib.symbols.mount!(cstr(source), cstr(target), cstr(fstype), BigInt(flags), cstr(data)),
-    umount2: (target, flags) => lib.symbols.umount2!(cstr(target), flags),
-    llistxattr: (path, buf) => n(lib.symbols.llistxattr!(cstr(path), buf, BigInt(buf.byteLength))),
-    lgetxattr: (path, name, buf) => n(lib.symbols.lgetxattr!(cstr(path), cstr(name), buf, BigInt(buf.byteLength))),
-    lsetxattr: (path, name, value, flags) => n(lib.symbols.lsetxattr!(cstr(path), cstr(name), value, BigInt(value.byteLength), flags)),
-    openat2: (dirfd, path, flags, mode, resolve) => {
-      const fd = n(lib.symbols.syscall!(BigInt(SYS_OPENAT2), BigInt(dirfd), cstr(path), openHow(flags, mode, resolve), 24n));
-      return fd < 0 ? -errno() : fd;
-    },
-    open: (path, flags) => {
-      const fd = n(lib.symbols.open!(cstr(path), flags));
-      return fd < 0 ? -errno() : fd;
-    },
-    close: (fd) => n(lib.symbols.close!(fd)),
-  };
+  return bind(lib.symbols, () => new deno.UnsafePointerView(lib.symbols.__errno_location!()).getInt32(0));
 }
 
 /** The FFI bindings, loaded once; undefined when this runtime has no FFI or no glibc. */

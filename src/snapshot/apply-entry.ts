@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Header } from 'tar-stream';
 import { KilnError } from '../util/errors.ts';
-import { resolveInRoot } from '../util/root-path.ts';
+import { lstatOrUndefined, resolveInRoot } from '../util/root-path.ts';
 import { mknod, setXattr } from '../platform/linux-fs.ts';
 
 export type EntryHeader = Partial<Header> & { name: string; pax?: Record<string, string> };
@@ -53,16 +53,6 @@ export function cleanEntryName(name: string): string {
 }
 
 const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw err;
-  }
-}
 
 function refuse(h: EntryHeader, why: string): KilnError {
   return new KilnError(`layer entry ${JSON.stringify(h.name)} ${why}`, { kind: 'input' });

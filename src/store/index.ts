@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { openMeta, type Meta } from './meta.ts';
 import { openDb, type Db } from './db.ts';
 import { openContentStore, type ContentStore } from './content.ts';
@@ -27,9 +28,26 @@ export interface Store {
   close(): void;
 }
 
+/**
+ * The state dir holds what images bring: setuid binaries, device nodes (a layer may hold one
+ * for the host's disk), files an image meant to keep private. None of it may be reachable by
+ * the machine's other users: kiln's directories and database are its owner's alone (0700 /
+ * 0600), as containerd keeps its snapshots. Directories made by an earlier kiln are closed too.
+ */
+async function closeToOthers(layout: StateLayout): Promise<void> {
+  for (const d of [join(layout.root, 'content'), layout.snapshots, layout.run, join(layout.root, 'mounts'), layout.contextIndex]) {
+    const st = await stat(d).catch(() => undefined);
+    if (st && (st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) await chmod(d, 0o700);
+  }
+  for (const f of [layout.db, `${layout.db}-wal`, `${layout.db}-shm`]) {
+    const st = await stat(f).catch(() => undefined);
+    if (st && (st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) await chmod(f, 0o600);
+  }
+}
+
 export async function openStore(root: string): Promise<Store> {
   const layout = stateLayout(root);
-  await Promise.all([layout.blobs, layout.ingest, layout.snapshots, layout.run].map((d) => mkdir(d, { recursive: true })));
+  await Promise.all([layout.blobs, layout.ingest, layout.snapshots, layout.run, layout.cacheMounts, layout.contextIndex].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
   await recoverStateDir(layout);
   // On a full disk the database cannot even open for writing: the reserve gives it room.
   const db = await withSpace(root, () => {
@@ -43,6 +61,7 @@ export async function openStore(root: string): Promise<Store> {
     }
     return d;
   });
+  await closeToOthers(layout);
   await ensureReserve(root);
   return {
     layout,

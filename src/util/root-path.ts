@@ -116,7 +116,7 @@ export function resolveInRootWalk(root: string, path: string, followLast = true)
 }
 
 /** lstat, or undefined when the path is missing (also under a non-directory). */
-function lstatOrUndefined(p: string) {
+export function lstatOrUndefined(p: string) {
   try {
     return lstatSync(p);
   } catch (err) {

@@ -4,22 +4,16 @@
  * BuildKit runs a syntax image in a container; kiln refuses a frontend file named by the build
  * file unless --allow frontend.local is given, and says so at the directive's line.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { chmod, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeContext, runKiln } from '../helpers/kiln.ts';
 import { useBuildEnv } from '../helpers/build-env.ts';
-import { hostGuard, type HostGuard } from './helpers/host-guard.ts';
+import { useHostGuard } from './helpers/host-guard.ts';
 import { CRASH_SIGNS } from './helpers/clean-failure.ts';
 
 const env = useBuildEnv();
-let guard: HostGuard;
-beforeAll(async () => {
-  guard = await hostGuard();
-});
-afterAll(async () => {
-  await guard?.cleanup();
-});
+const host = useHostGuard();
 
 describe('frontends named by the build file', () => {
   for (const [name, file, directive] of [
@@ -29,7 +23,7 @@ describe('frontends named by the build file', () => {
     ['an executable frontend', 'Dockerfile', () => '# syntax=./evil.sh\nFROM scratch\n'],
   ] as const) {
     test(`${name} is refused without --allow frontend.local, and runs nothing`, async () => {
-      const marker = join(guard.dir, 'ran');
+      const marker = join(host.guard.dir, 'ran');
       const ctx = await makeContext({
         'evil.ts': `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'pwned');\nexport default { name: 'evil', build() { throw new Error('x'); } };\n`,
         'evil.sh': `#!/bin/sh\necho pwned > ${marker}\n`,
@@ -44,7 +38,7 @@ describe('frontends named by the build file', () => {
         expect(r.stderr).toMatch(new RegExp(`${file.replace('.', '\\.')}:1\\b`));
         expect(r.stderr).not.toMatch(CRASH_SIGNS);
         expect(await stat(marker).catch(() => undefined)).toBeUndefined();
-        expect(guard.problems()).toEqual([]);
+        expect(host.guard.problems()).toEqual([]);
       } finally {
         await ctx.cleanup();
       }

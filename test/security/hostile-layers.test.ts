@@ -121,6 +121,31 @@ describe('hostile base images', () => {
     });
   }
 
+  test('what a layer brings (a setuid shell, a device node) is out of reach of the machine\'s other users', async () => {
+    const ref = await pushHostileImage(registry.url, 'suid', {
+      layers: [tarBytes([{ name: 'suid-sh', data: 'not really a shell', mode: 0o4755 }, { name: 'rootdisk', type: 'block', ...devOf(rootDevice()), mode: 0o666 }])],
+    });
+    const ctx = await makeContext({ Dockerfile: `FROM ${ref}\nRUN true\n` });
+    try {
+      const r = await runKiln(['build', '--progress=plain', ctx.dir], { root: state.root });
+      expect(r.code).toBe(0);
+      const { readdirSync } = await import('node:fs');
+      const { spawnSync } = await import('node:child_process');
+      const layer = readdirSync(join(state.root, 'snapshots')).map((d) => join(state.root, 'snapshots', d, 'fs')).find((d) => exists(join(d, 'rootdisk')));
+      expect(layer).toBeDefined();
+      // As nobody: neither the device nor the setuid file can be reached.
+      for (const f of ['rootdisk', 'suid-sh']) {
+        const p = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'head', '-c', '1', join(layer!, f)], { encoding: 'utf8' });
+        expect(p.status).not.toBe(0);
+        expect(p.stderr).toMatch(/Permission denied/);
+      }
+      for (const d of ['snapshots', 'content', 'run', 'mounts']) expect(statSync(join(state.root, d)).mode & 0o077).toBe(0);
+      expect(statSync(join(state.root, 'kiln.db')).mode & 0o077).toBe(0);
+    } finally {
+      await ctx.cleanup();
+    }
+  });
+
   test('an image whose config lies about a layer diff id is refused, and a later FROM of the real one is not poisoned', async () => {
     const real = await pushHostileImage(registry.url, 'honest', { layers: [tarBytes([file('who', 'honest\n')])] });
     const liar = await pushHostileImage(registry.url, 'liar', {

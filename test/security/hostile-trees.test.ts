@@ -5,25 +5,19 @@
  * holds a symlink. Every build either fails with a clear message or keeps to the image's own
  * root: the host canary is untouched and its secret is in no output.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeContext, runKiln, runcContainers, mountsUnder } from '../helpers/kiln.ts';
 import { useBuildEnv } from '../helpers/build-env.ts';
 import { searchBytes } from '../helpers/search-bytes.ts';
-import { hostGuard, type HostGuard } from './helpers/host-guard.ts';
+import { useHostGuard } from './helpers/host-guard.ts';
 import { pushHostileImage } from './helpers/push-image.ts';
 import { tarBytes } from './helpers/tar-bytes.ts';
 import { CRASH_SIGNS } from './helpers/clean-failure.ts';
 
 const env = useBuildEnv();
-let guard: HostGuard;
-beforeAll(async () => {
-  guard = await hostGuard();
-});
-afterAll(async () => {
-  await guard?.cleanup();
-});
+const host = useHostGuard();
 
 interface Case {
   name: string;
@@ -125,9 +119,9 @@ describe('hostile trees', () => {
   for (const [i, c] of cases.entries()) {
     test(c.name, async () => {
       // A C standing alone is the canary path.
-      const dockerfile = c.dockerfile.replace(/(?<![A-Za-z])C(?![A-Za-z])/g, guard.dir).replaceAll('FROM B', `FROM ${env.reg.ref}`);
+      const dockerfile = c.dockerfile.replace(/(?<![A-Za-z])C(?![A-Za-z])/g, host.guard.dir).replaceAll('FROM B', `FROM ${env.reg.ref}`);
       const ctx = await makeContext({ Dockerfile: dockerfile });
-      for (const [p, v] of Object.entries(c.context?.(guard.dir) ?? {})) {
+      for (const [p, v] of Object.entries(c.context?.(host.guard.dir) ?? {})) {
         if (typeof v === 'string' && v.startsWith('->')) await symlink(v.slice(2), join(ctx.dir, p));
         else await writeFile(join(ctx.dir, p), v);
       }
@@ -146,8 +140,8 @@ describe('hostile trees', () => {
           if (r.code !== 0) console.error(r.stderr);
           expect(r.code).toBe(0);
         }
-        expect(guard.problems()).toEqual([]);
-        expect(await searchBytes([dest].filter(() => r.code === 0), [guard.secretText])).toEqual([]);
+        expect(host.guard.problems()).toEqual([]);
+        expect(await searchBytes([dest].filter(() => r.code === 0), [host.guard.secretText])).toEqual([]);
         if (c.name.includes('stays inside')) expect(await readFile(join(dest, 'out'), 'utf8')).toBe('inside\n');
         expect(runcContainers(env.state.root)).toEqual([]);
         expect(mountsUnder(env.state.root)).toEqual([]);
@@ -158,15 +152,15 @@ describe('hostile trees', () => {
   }
 
   test('an image symlink as a bind mount source', async () => {
-    const ref = await pushHostileImage(env.reg.registry.url, 'hostile-mount', { layers: [tarBytes([{ name: 'e', type: 'symlink', linkname: guard.dir }])] });
+    const ref = await pushHostileImage(env.reg.registry.url, 'hostile-mount', { layers: [tarBytes([{ name: 'e', type: 'symlink', linkname: host.guard.dir }])] });
     const ctx = await makeContext({ Dockerfile: `FROM ${env.reg.ref}\nRUN --mount=type=bind,from=${ref},source=/e,target=/m,rw cat /m/secret; touch /m/written\n` });
     try {
       const r = await runKiln(['build', '--progress=plain', ctx.dir], { root: env.state.root });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/mount source .*not found|does not exist|no such file/i);
       expect(r.stderr).not.toMatch(CRASH_SIGNS);
-      expect(r.stderr).not.toContain(guard.secretText);
-      expect(guard.problems()).toEqual([]);
+      expect(r.stderr).not.toContain(host.guard.secretText);
+      expect(host.guard.problems()).toEqual([]);
     } finally {
       await ctx.cleanup();
     }
@@ -175,13 +169,13 @@ describe('hostile trees', () => {
   test('the local exporter merging into a directory that holds a symlink to the host', async () => {
     const dest = join(env.out, 'merge-into');
     await mkdir(dest);
-    await symlink(guard.dir, join(dest, 'sub'));
-    await symlink(join(guard.dir, 'secret'), join(dest, 'secret'));
+    await symlink(host.guard.dir, join(dest, 'sub'));
+    await symlink(join(host.guard.dir, 'secret'), join(dest, 'secret'));
     const ctx = await makeContext({ Dockerfile: `FROM ${env.reg.ref}\nRUN mkdir /sub && echo image > /sub/secret && echo image > /secret\n` });
     try {
       const r = await runKiln(['build', '--progress=plain', '-o', `type=local,dest=${dest}`, ctx.dir], { root: env.state.root });
       expect(r.code).toBe(0);
-      expect(guard.problems()).toEqual([]);
+      expect(host.guard.problems()).toEqual([]);
       expect(await readFile(join(dest, 'sub', 'secret'), 'utf8')).toBe('image\n');
       expect(await readFile(join(dest, 'secret'), 'utf8')).toBe('image\n');
     } finally {

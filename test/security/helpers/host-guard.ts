@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'bun:test';
 import { makeTempDir, removeAll } from '../../../src/util/fs.ts';
 
 export interface HostGuard {
@@ -72,4 +73,16 @@ export async function hostGuard(): Promise<HostGuard> {
     },
     cleanup: () => removeAll(dir),
   };
+}
+
+/** A host guard made before the file's tests and removed after them; read `.guard` inside tests. */
+export function useHostGuard(): { guard: HostGuard } {
+  const box = {} as { guard: HostGuard };
+  beforeAll(async () => {
+    box.guard = await hostGuard();
+  });
+  afterAll(async () => {
+    await box.guard?.cleanup();
+  });
+  return box;
 }
