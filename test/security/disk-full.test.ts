@@ -4,7 +4,7 @@
  * (which frees the space, through the reserve kiln keeps), and the next build. The state dir
  * lives on a small loop-mounted ext4 so that "full" comes quickly.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterEach, afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { makeContext, runKiln } from '../helpers/kiln.ts';
 import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
 import { CRASH_SIGNS } from './helpers/clean-failure.ts';
+import { useHostGuard } from './helpers/host-guard.ts';
 
 let reg: BusyboxRegistry;
 let dir: string;
@@ -64,6 +65,12 @@ const freeMiB = () => {
   const s = statfsSync(mnt);
   return (s.bavail * s.bsize) / 2 ** 20;
 };
+
+/** The host is checked after every test: nothing outside the state dir and the outputs changed. */
+const host = useHostGuard();
+afterEach(() => {
+  expect(host.guard.problems()).toEqual([]);
+});
 
 describe('a full disk', () => {
   test('a RUN that fills the disk; then doctor, du, prune and the next build work', async () => {

@@ -4,12 +4,13 @@
  * a hang or a quadratic blow-up (10,000 ENV lines took 38 s before); `npm run bench` measures
  * the real figures (BENCH_ONLY=convert).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterEach, afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runKiln, tempStateDir } from '../helpers/kiln.ts';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
 import { CRASH_SIGNS } from './helpers/clean-failure.ts';
+import { useHostGuard } from './helpers/host-guard.ts';
 
 let dir: string;
 let state: Awaited<ReturnType<typeof tempStateDir>>;
@@ -76,6 +77,12 @@ const cases: Case[] = [
   { name: 'EXPOSE of a range of four billion ports', dockerfile: 'FROM scratch\nEXPOSE 1-4000000000\n', error: /invalid containerPort/, line: 2, seconds: 8 },
   { name: '2,000 stages, each copying from the one before', dockerfile: lines(2000, (i) => (i ? `FROM scratch AS s${i}\nCOPY --from=s${i - 1} / /` : 'FROM scratch AS s0\nRUN true')) + '\n', seconds: 15 },
 ];
+
+/** The host is checked after every test: nothing outside the state dir and the outputs changed. */
+const host = useHostGuard();
+afterEach(() => {
+  expect(host.guard.problems()).toEqual([]);
+});
 
 describe('Dockerfiles that try to make kiln spin', () => {
   for (const [i, c] of cases.entries()) {

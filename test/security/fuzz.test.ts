@@ -6,7 +6,7 @@
  * error, an internal error or a hang. Every 40th input is also run through dist/kiln: exit 0, 1 or 2, no
  * signal, no stack trace.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterEach, afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { runKiln, repoRoot, tempStateDir } from '../helpers/kiln.ts';
 import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
 import { CRASH_SIGNS } from './helpers/clean-failure.ts';
+import { useHostGuard } from './helpers/host-guard.ts';
 
 const SEED = Number(process.env.KILN_FUZZ_SEED ?? 20261203);
 const COUNT = Number(process.env.KILN_FUZZ_COUNT ?? 2000);
@@ -76,6 +77,12 @@ function runFuzzer(): Promise<{ lines: Line[]; hang?: number; exit: number | nul
     });
   });
 }
+
+/** The host is checked after every test: nothing outside the state dir and the outputs changed. */
+const host = useHostGuard();
+afterEach(() => {
+  expect(host.guard.problems()).toEqual([]);
+});
 
 describe('Dockerfile fuzzer', () => {
   test(`${COUNT} mutated Dockerfiles (seed ${SEED}) end cleanly`, async () => {

@@ -4,7 +4,7 @@
  * characters (built twice, so the context index reads them back), a symlink loop. Each build
  * ends by itself, with a clear error or the right files.
  */
-import { describe, expect, test } from 'bun:test';
+import { afterEach, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { makeContext, runKiln } from '../helpers/kiln.ts';
 import { useBuildEnv } from '../helpers/build-env.ts';
 import { CRASH_SIGNS } from './helpers/clean-failure.ts';
+import { useHostGuard } from './helpers/host-guard.ts';
 
 const env = useBuildEnv();
 
@@ -45,6 +46,12 @@ const cases: Case[] = [
   },
   { name: 'a symlink loop', setup: (d) => { symlinkSync('loop', join(d, 'loop')); symlinkSync('b', join(d, 'a')); symlinkSync('a', join(d, 'b')); }, files: {} },
 ];
+
+/** The host is checked after every test: nothing outside the state dir and the outputs changed. */
+const host = useHostGuard();
+afterEach(() => {
+  expect(host.guard.problems()).toEqual([]);
+});
 
 describe('hostile build contexts', () => {
   for (const [i, c] of cases.entries()) {

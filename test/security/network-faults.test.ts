@@ -6,7 +6,7 @@
  * the fault passes, else a clear error naming the host and what was being fetched. A signal
  * still wins during a stall.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { afterEach, afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { spawn } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
@@ -17,6 +17,7 @@ import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-im
 import { startFaultProxy, type Fault, type FaultProxy } from '../registry/fault-proxy.ts';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
 import { CRASH_SIGNS } from './helpers/clean-failure.ts';
+import { useHostGuard } from './helpers/host-guard.ts';
 
 let reg: BusyboxRegistry;
 let proxy: FaultProxy;
@@ -97,6 +98,12 @@ const cases: Case[] = [
   { name: '401 on every request', faults: [{ match: /\/v2\//, status: 401 }], error: /failed to resolve .*\(HTTP 401\)/ },
   { name: 'a push whose upload the registry stops reading', faults: [{ match: /\/blobs\/uploads\//, stallUpload: true }], error: /stalled: no data for/, push: true },
 ];
+
+/** The host is checked after every test: nothing outside the state dir and the outputs changed. */
+const host = useHostGuard();
+afterEach(() => {
+  expect(host.guard.problems()).toEqual([]);
+});
 
 describe('registries that stall or lie', () => {
   for (const c of cases) {

@@ -4,12 +4,13 @@
  * security.insecure with RUN --security=insecure lifts the profile. A static C probe (compiled
  * here with gcc) makes the calls inside the step.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterEach, afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeContext, runKiln, repoRoot } from '../helpers/kiln.ts';
 import { useBuildEnv } from '../helpers/build-env.ts';
+import { useHostGuard } from './helpers/host-guard.ts';
 
 const env = useBuildEnv();
 let probe: string;
@@ -18,7 +19,6 @@ beforeAll(() => {
   const r = spawnSync('gcc', ['-static', '-O1', '-o', probe, join(repoRoot, 'test/security/fixtures/syscall-probe.c')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`gcc: ${r.stderr || r.error?.message} (apt-get install gcc libc6-dev)`);
 });
-afterAll(() => {});
 
 async function probeIn(dockerfileRun: string, args: string[] = []): Promise<Record<string, string>> {
   const ctx = await makeContext({ Dockerfile: `FROM ${env.reg.ref}\nCOPY probe /probe\n${dockerfileRun}\n` });
@@ -35,6 +35,12 @@ async function probeIn(dockerfileRun: string, args: string[] = []): Promise<Reco
     await ctx.cleanup();
   }
 }
+
+/** The host is checked after every test: nothing outside the state dir and the outputs changed. */
+const host = useHostGuard();
+afterEach(() => {
+  expect(host.guard.problems()).toEqual([]);
+});
 
 describe('seccomp', () => {
   test('the default profile refuses what BuildKit refuses', async () => {

@@ -3,7 +3,7 @@
  * secret mounted) or an image export ends the build within 2 s with 143 / 130, leaves no
  * container, mount, secret file or temp dir, and the next build on the same state dir works.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterEach, afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { readdirSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { kilnBin, makeContext, mountsUnder, runcContainers, runKiln, tempStateDir } from '../helpers/kiln.ts';
 import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
+import { useHostGuard } from './helpers/host-guard.ts';
 
 let reg: BusyboxRegistry;
 let big: string;
@@ -73,6 +74,12 @@ function runUntilSignalled(args: string[], root: string, when: RegExp, delayMs: 
 
 /** Secret dirs and agent sockets the build left (they carry its pid). */
 const ownLeftovers = (pid: number) => [...readdirSync('/dev/shm'), ...readdirSync(tmpdir())].filter((n) => n.startsWith(`kiln-secret-${pid}-`) || n.startsWith(`kiln-ssh-${pid}-`));
+
+/** The host is checked after every test: nothing outside the state dir and the outputs changed. */
+const host = useHostGuard();
+afterEach(() => {
+  expect(host.guard.problems()).toEqual([]);
+});
 
 describe('SIGTERM and SIGINT end a build within 2 s, and the next build works', () => {
   for (const phase of phases) {
