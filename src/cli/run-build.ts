@@ -3,7 +3,7 @@ import { createRawJsonPrinter } from '../progress/rawjson.ts';
 import { createTtyPrinter } from '../progress/tty.ts';
 import { nullProgress, type ProgressSink } from '../progress/events.ts';
 import { KilnError } from '../util/errors.ts';
-import { removeAll } from '../util/fs.ts';
+import { removeAll, removeOwnTemps } from '../util/fs.ts';
 import { buildRequestFromFlags, readBuildFile, type BuildFlags } from './build-command.ts';
 import { runBuild } from './build.ts';
 import { parseCall, runCall } from './call.ts';
@@ -45,7 +45,7 @@ interface Cancel {
 function cancelOnSignal(): Cancel {
   const abort = new AbortController();
   let received: NodeJS.Signals | undefined;
-  let cleanup: () => Promise<void> = async () => {};
+  let cleanup: () => Promise<void> = removeOwnTemps; // before the state dir is known: a remote context's temp dir
   let timer: ReturnType<typeof setTimeout> | undefined;
   const code = () => (received === 'SIGTERM' ? 143 : 130);
   const error = () => new KilnError('build canceled', { kind: 'canceled', exitCode: code() });
@@ -81,7 +81,7 @@ function cancelOnSignal(): Cancel {
 }
 
 async function buildCommand(context: string | undefined, flags: Record<string, unknown>, call: ReturnType<typeof parseCall> | undefined, cancel: Cancel): Promise<void> {
-  const req = await buildRequestFromFlags(context, flags as BuildFlags);
+  const req = await buildRequestFromFlags(context, flags as BuildFlags, cancel.signal);
   cancel.setCleanup(async () => {
     for (const d of req.tempDirs) await removeAll(d);
     await cleanupOwnLeftovers(req.root, req.runtime);

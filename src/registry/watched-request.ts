@@ -8,7 +8,6 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { watchTransfer, watchedUpload, type StallLimits, type Watchdog } from '../util/stall.ts';
 import type { HttpRequest } from './transport.ts';
-import { KilnError } from '../util/errors.ts';
 
 type RawBody = Dispatcher.ResponseData['body'];
 
@@ -80,11 +79,8 @@ class WatchedBody extends Readable {
  */
 export function watchedRequest(inner: HttpRequest, limits: StallLimits, cancel?: AbortSignal): HttpRequest {
   return async function watched(url, o) {
-    if (cancel?.aborted) throw canceled();
-    const dog = watchTransfer(new URL(url).host, limits);
-    const onCancel = () => dog.abort(canceled());
-    cancel?.addEventListener('abort', onCancel, { once: true });
-    dog.signal.addEventListener('abort', () => cancel?.removeEventListener('abort', onCancel), { once: true });
+    const dog = watchTransfer(new URL(url).host, limits, cancel);
+    if (dog.signal.aborted) throw dog.explain(undefined);
     let body = o.body;
     if (body && typeof (body as NodeJS.ReadableStream).pipe === 'function') {
       const up = watchedUpload(dog);
@@ -98,10 +94,7 @@ export function watchedRequest(inner: HttpRequest, limits: StallLimits, cancel?:
       return { ...res, body: new WatchedBody(res.body, dog) as unknown as RawBody };
     } catch (err) {
       dog.stop();
-      cancel?.removeEventListener('abort', onCancel);
       throw dog.explain(err);
     }
   };
 }
-
-const canceled = () => new KilnError('build canceled', { kind: 'canceled' });

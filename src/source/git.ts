@@ -11,6 +11,7 @@ import { KilnError } from '../util/errors.ts';
 import { makeTempDir, removeAll } from '../util/fs.ts';
 import { resolveInRoot } from '../util/root-path.ts';
 import { DEFAULT_STALL_LIMITS, StallError, watchTransfer, type StallLimits } from '../util/stall.ts';
+import { withRetries } from '../util/retry.ts';
 import type { SourceFactory, SourceInstance, SourceRef } from './types.ts';
 
 /** How a git command counts as stalled and how often it is tried (the config's [network]). */
@@ -26,17 +27,11 @@ export interface GitOptions {
  * idle limit. A stall is retried with backoff, then a clear error naming the remote.
  */
 async function git(args: string[], cwd?: string, o: GitOptions = {}, remote?: string): Promise<string> {
-  const attempts = remote ? (o.attempts ?? 4) : 1;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await gitOnce(args, cwd, o, remote);
-    } catch (err) {
-      if (!(err instanceof StallError) || attempt + 1 >= attempts || o.signal?.aborted) {
-        if (err instanceof StallError) throw new KilnError(`git ${args[0]} of ${remote}: ${err.message}`, { kind: 'runtime', hint: 'the git server or the network stopped moving data; kiln retried ([network] in kiln.toml sets the limits)' });
-        throw err;
-      }
-      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
-    }
+  try {
+    return await withRetries(remote ? (o.attempts ?? 4) : 1, (err) => err instanceof StallError, () => gitOnce(args, cwd, o, remote), o.signal);
+  } catch (err) {
+    if (!(err instanceof StallError)) throw err;
+    throw new KilnError(`git ${args[0]} of ${remote}: ${err.message}`, { kind: 'runtime', hint: 'the git server or the network stopped moving data; kiln retried ([network] in kiln.toml sets the limits)' });
   }
 }
 
@@ -49,30 +44,27 @@ function gitOnce(args: string[], cwd: string | undefined, o: GitOptions, remote?
       env.GIT_HTTP_LOW_SPEED_TIME = String(Math.max(1, Math.round(limits.lowSpeedWindowMs / 1000)));
     }
     const child = spawn('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
-    const dog = remote ? watchTransfer(hostOf(remote), { ...limits, lowSpeedBytesPerSec: 0 }) : undefined;
-    const kill = () => child.kill('SIGKILL');
-    dog?.signal.addEventListener('abort', kill);
-    o.signal?.addEventListener('abort', kill);
+    // The watchdog ends git when it stalls or the build is canceled (git over http has its own speed floor above).
+    const dog = watchTransfer(remote ? hostOf(remote) : 'git', { ...limits, idleMs: remote ? limits.idleMs : 2 ** 31 - 1, lowSpeedBytesPerSec: 0 }, o.signal);
+    dog.signal.addEventListener('abort', () => child.kill('SIGKILL'), { once: true });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => {
-      dog?.progress(c.length);
+      dog.progress(c.length);
       out += c;
     });
     child.stderr.on('data', (c: Buffer) => {
-      dog?.progress(c.length);
+      dog.progress(c.length);
       err = (err + c).slice(-8192);
     });
     child.on('error', (e) => {
-      dog?.stop();
+      dog.stop();
       reject((e as NodeJS.ErrnoException).code === 'ENOENT' ? new KilnError('git is not installed', { kind: 'runtime', hint: 'apt-get install git' }) : e);
     });
     child.on('close', (code) => {
-      dog?.stop();
-      o.signal?.removeEventListener('abort', kill);
-      if (o.signal?.aborted) return reject(new KilnError('build canceled', { kind: 'canceled' }));
-      const stalled = dog?.explain(undefined);
-      if (stalled) return reject(stalled);
+      dog.stop();
+      const ended = dog.explain(undefined); // a stall or a canceled build
+      if (ended) return reject(ended);
       if (code === 0) return resolve(out);
       const lines = err.trim().split(/\r|\n/).filter((l) => l && !/^(remote: )?(Counting|Compressing|Receiving|Resolving|Enumerating|Total)/.test(l));
       reject(new KilnError(`git ${args[0]} failed: ${lines.slice(-5).join('\n')}`, { kind: 'build' }));

@@ -15,6 +15,7 @@ import type { SourceFactory, SourceInstance, SourceRef } from './types.ts';
 import { watchedRequest } from '../registry/watched-request.ts';
 import { isRetryableNetworkError } from '../registry/transport.ts';
 import { DEFAULT_STALL_LIMITS, StallError, type StallLimits } from '../util/stall.ts';
+import { withRetries } from '../util/retry.ts';
 
 interface Download {
   digest: Digest;
@@ -29,26 +30,19 @@ export interface HttpSourceOptions {
 
 /** The download, tried again (with backoff) when it stalls or its connection drops. */
 async function download(store: Store, url: string, signal: AbortSignal, o: HttpSourceOptions): Promise<Download> {
-  const attempts = o.attempts ?? 4;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await downloadOnce(store, url, signal, o.limits ?? DEFAULT_STALL_LIMITS);
-    } catch (err) {
-      const retryable = err instanceof StallError || isRetryableNetworkError(err);
-      if (!retryable || attempt + 1 >= attempts || signal.aborted) {
-        if (err instanceof KilnError) throw err;
-        throw new KilnError(`cannot download ${url}: ${(err as Error).message}`, {
-          kind: 'build',
-          hint: err instanceof StallError ? 'the server or the network stopped moving data; kiln retried ([network] in kiln.toml sets the limits)' : undefined,
-        });
-      }
-      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
-    }
+  try {
+    return await withRetries(o.attempts ?? 4, (err) => err instanceof StallError || isRetryableNetworkError(err), () => downloadOnce(store, url, signal, o.limits ?? DEFAULT_STALL_LIMITS), signal);
+  } catch (err) {
+    if (err instanceof KilnError) throw err;
+    throw new KilnError(`cannot download ${url}: ${(err as Error).message}`, {
+      kind: 'build',
+      hint: err instanceof StallError ? 'the server or the network stopped moving data; kiln retried ([network] in kiln.toml sets the limits)' : undefined,
+    });
   }
 }
 
 async function downloadOnce(store: Store, url: string, signal: AbortSignal, limits: StallLimits): Promise<Download> {
-  const get = watchedRequest((u, o) => request(u, { method: 'GET', headers: o.headers, signal: AbortSignal.any([signal, o.signal!]) }), limits);
+  const get = watchedRequest((u, o) => request(u, { method: 'GET', headers: o.headers, signal: o.signal }), limits, signal);
   let current = url;
   for (let hop = 0; hop <= 10; hop++) {
     const res = await get(current, { method: 'GET', headers: { 'user-agent': 'kiln/0.1' } });

@@ -18,7 +18,7 @@ export function tempName(path: string): string {
   return name;
 }
 
-/** Removes every temp name of this process that is still there (see tempName). */
+/** Removes every temp name and temp dir of this process that is still there (see tempName). */
 export async function removeOwnTemps(): Promise<void> {
   for (const p of handedOut) await rm(p, { recursive: true, force: true }).catch(() => {});
   handedOut.clear();
@@ -56,10 +56,12 @@ export async function removeAll(path: string): Promise<void> {
   await rm(path, { recursive: true, force: true, maxRetries: 3 });
 }
 
-/** A fresh private directory under the system temp dir (or `parent`). */
+/** A fresh private directory under the system temp dir (or `parent`); a forced exit removes it (see tempName). */
 export async function makeTempDir(prefix: string, parent = tmpdir()): Promise<string> {
   await mkdir(parent, { recursive: true });
-  return mkdtemp(join(parent, prefix));
+  const dir = await mkdtemp(join(parent, prefix));
+  handedOut.add(dir);
+  return dir;
 }
 
 export { writeFile };

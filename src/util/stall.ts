@@ -5,9 +5,11 @@
  * request aborts it when nothing moved for `idleMs` (headers, body or upload alike), or when
  * fewer than `lowSpeedBytesPerSec` moved on average over `lowSpeedWindowMs` (curl's
  * --speed-limit / --speed-time). The abort's reason is a StallError (code KILN_STALL), which
- * callers retry like a reset connection and finally report naming the host.
+ * callers retry like a reset connection and finally report naming the host. A canceled build
+ * (the `cancel` signal) ends every watched transfer at once.
  */
 import { Transform } from 'node:stream';
+import { KilnError } from './errors.ts';
 
 export interface StallLimits {
   /** No byte in either direction for this long: stalled. */
@@ -26,58 +28,68 @@ export class StallError extends Error {
 }
 
 export interface Watchdog {
-  /** Aborts when the transfer stalls (its reason: a StallError). */
+  /** Aborts when the transfer stalls (reason: a StallError) or the build is canceled. */
   readonly signal: AbortSignal;
   /** `n` bytes moved (either way). */
   progress(n: number): void;
-  /** The transfer ended: no more checks. Idempotent. */
+  /** The transfer ended: no more checks, and no more listening to the cancel signal. Idempotent. */
   stop(): void;
-  /** The StallError (or the reason given to abort), when the watchdog fired; else `err` as it was. */
+  /** Why the watchdog aborted (a StallError, or the canceled build's error); else `err` as it was. */
   explain(err: unknown): unknown;
-  /** Ends the transfer now with `reason` (a canceled build). */
-  abort(reason: Error): void;
 }
 
-/** A watchdog for one exchange with `host`, started now. */
-export function watchTransfer(host: string, limits: StallLimits = DEFAULT_STALL_LIMITS): Watchdog {
+/** The error a transfer ends with when its build is canceled. */
+export const canceledTransfer = () => new KilnError('build canceled', { kind: 'canceled' });
+
+/**
+ * A watchdog for one exchange with `host`, started now. `cancel` (a build's signal) aborts it
+ * too; the watchdog stops listening to it when it stops, so a long build's signal does not
+ * collect a listener per request.
+ */
+export function watchTransfer(host: string, limits: StallLimits = DEFAULT_STALL_LIMITS, cancel?: AbortSignal): Watchdog {
   const ctrl = new AbortController();
   let last = Date.now();
   let windowStart = last;
   let windowBytes = 0;
   let fired: Error | undefined;
-  const fire = (why: string) => {
-    fired = new StallError(`${host} stalled: ${why}`);
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
     clearInterval(timer);
-    ctrl.abort(fired);
+    cancel?.removeEventListener('abort', onCancel);
   };
+  const end = (reason: Error) => {
+    if (stopped) return;
+    fired = reason;
+    stop();
+    ctrl.abort(reason);
+  };
+  const onCancel = () => end(canceledTransfer());
   const tick = Math.max(20, Math.min(1000, Math.floor(limits.idleMs / 4), limits.lowSpeedWindowMs ? Math.floor(limits.lowSpeedWindowMs / 4) : 1000));
   const timer = setInterval(() => {
     const now = Date.now();
-    if (now - last >= limits.idleMs) return fire(`no data for ${seconds(now - last)}`);
+    if (now - last >= limits.idleMs) return end(new StallError(`${host} stalled: no data for ${seconds(now - last)}`));
     if (limits.lowSpeedBytesPerSec > 0 && now - windowStart >= limits.lowSpeedWindowMs) {
       const rate = (windowBytes * 1000) / (now - windowStart);
-      if (rate < limits.lowSpeedBytesPerSec) return fire(`${Math.round(rate)} bytes/s for ${seconds(now - windowStart)}, below the floor of ${limits.lowSpeedBytesPerSec} bytes/s`);
+      if (rate < limits.lowSpeedBytesPerSec) {
+        return end(new StallError(`${host} stalled: ${Math.round(rate)} bytes/s for ${seconds(now - windowStart)}, below the floor of ${limits.lowSpeedBytesPerSec} bytes/s`));
+      }
       windowStart = now;
       windowBytes = 0;
     }
   }, tick);
   (timer as { unref?: () => void }).unref?.();
+  if (cancel?.aborted) end(canceledTransfer());
+  else cancel?.addEventListener('abort', onCancel, { once: true });
   return {
     signal: ctrl.signal,
     progress(n) {
       last = Date.now();
       windowBytes += n;
     },
-    stop() {
-      clearInterval(timer);
-    },
+    stop,
     explain: (err) => fired ?? err,
-    abort(reason) {
-      if (fired) return;
-      fired = reason;
-      clearInterval(timer);
-      ctrl.abort(reason);
-    },
   };
 }
 
