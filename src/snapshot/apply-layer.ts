@@ -5,32 +5,18 @@
  * resolved inside the layer directory, hard links point only at regular files of the chain.
  */
 import { createReadStream, lstatSync, lutimesSync } from 'node:fs';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { feedTar } from '../util/tar-end.ts';
 import { tap } from '../util/tap.ts';
-import * as zlib from 'node:zlib';
 import { extract } from 'tar-stream';
 import { createDigester, type Digest } from '../util/digest.ts';
 import { KilnError } from '../util/errors.ts';
-import { layerCompression } from '../oci/media-types.ts';
+import { decompressLayer } from '../oci/decompress.ts';
 import { applyEntry, type EntryHeader, type LayerState } from './apply-entry.ts';
 
 export { cleanEntryName } from './apply-entry.ts';
 
-function decompressor(mediaType: string) {
-  const c = layerCompression(mediaType);
-  if (c === 'gzip') return zlib.createGunzip();
-  if (c === 'zstd') return (zlib as unknown as { createZstdDecompress: () => PassThrough }).createZstdDecompress();
-  return new PassThrough();
-}
-
-/** A decompressing stream for a layer of `mediaType` (gzip, zstd or plain tar). */
-export function decompressLayer(stream: NodeJS.ReadableStream, mediaType: string): Readable {
-  const d = decompressor(mediaType);
-  (stream as Readable).pipe(d);
-  (stream as Readable).on('error', (e) => d.destroy(e));
-  return d;
-}
+export { decompressLayer };
 
 export async function applyLayerBlob(blobPath: string, mediaType: string, dir: string, opts: { lowerDirs?: string[] } = {}) {
   return applyLayer(decompressLayer(createReadStream(blobPath), mediaType), dir, opts);

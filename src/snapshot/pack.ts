@@ -7,20 +7,20 @@
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import { readlink, rename, rm } from 'node:fs/promises';
 import { allLayers, mergedEntries } from './merged-layers.ts';
-import { join } from 'node:path';
 import { PassThrough, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zc } from 'node:zlib';
 import { createParallelGzip } from './parallel-gzip.ts';
 import * as zlib from 'node:zlib';
 import { pack, type Header, type Pack } from 'tar-stream';
-
-type Headers = Partial<Header> & { name: string; pax?: Record<string, string> };
 import { createDigester, type Digest } from '../util/digest.ts';
 import { tempName } from '../util/fs.ts';
 import { listXattrsTree } from '../platform/linux-fs.ts';
 import { layerMediaType } from '../oci/media-types.ts';
+import { decompressor, type Compression } from '../oci/decompress.ts';
 import { tap } from '../util/tap.ts';
+
+type Headers = Partial<Header> & { name: string; pax?: Record<string, string> };
 
 export type PackMode = 'layer' | 'rootfs';
 
@@ -215,18 +215,13 @@ export async function createLayerBlob(
   };
 }
 
-type Compression = 'gzip' | 'zstd' | 'none';
-const zstd = zlib as unknown as { createZstdCompress(o?: object): Transform; createZstdDecompress(): Transform; constants: Record<string, number> };
+const zstd = zlib as unknown as { createZstdCompress(o?: object): Transform; constants: Record<string, number> };
 
 /** The compressing stream of a layer blob: gzip on every core (parallel-gzip.ts), zstd, or none. */
 export function createCompressor(compression: Compression, level?: number): Transform {
   if (compression === 'gzip') return createParallelGzip({ level: level ?? zc.Z_DEFAULT_COMPRESSION });
   if (compression === 'zstd') return zstd.createZstdCompress(level !== undefined ? { params: { [zstd.constants.ZSTD_c_compressionLevel!]: level } } : undefined);
   return new PassThrough();
-}
-
-function createDecompressor(compression: Compression): Transform {
-  return compression === 'gzip' ? zlib.createGunzip() : compression === 'zstd' ? zstd.createZstdDecompress() : new PassThrough();
 }
 
 /**
@@ -237,7 +232,7 @@ export async function recompressLayerBlob(src: string, from: Compression, destPa
   const hash = createDigester();
   const tmp = tempName(destPath);
   try {
-    await pipeline(createReadStream(src), createDecompressor(from), createCompressor(to, level), tap((c) => hash.update(c)), createWriteStream(tmp));
+    await pipeline(createReadStream(src), decompressor(from), createCompressor(to, level), tap((c) => hash.update(c)), createWriteStream(tmp));
     await rename(tmp, destPath);
   } catch (err) {
     await rm(tmp, { force: true });

@@ -6,8 +6,7 @@ import type { Db } from './db.ts';
 import type { StateLayout } from './state-dir.ts';
 import { isProcessAlive } from '../util/process.ts';
 import { walkImage } from './image-walk.ts';
-import * as zlib from 'node:zlib';
-import { layerCompression } from '../oci/media-types.ts';
+import { decompressLayer } from '../oci/decompress.ts';
 import { sha256 } from '../util/digest.ts';
 
 /**
@@ -58,22 +57,13 @@ async function checkLayerIdentity(s: SnapRow, byId: Map<string, SnapRow>, blobPa
   }
   const h = createHash('sha256');
   try {
-    for await (const chunk of uncompressed(blobPath, s.blob_media_type ?? '')) h.update(chunk as Buffer);
+    for await (const chunk of decompressLayer(createReadStream(blobPath), s.blob_media_type ?? '')) h.update(chunk as Buffer);
   } catch (err) {
     return [...out, `blob ${s.blob_digest}: cannot be uncompressed (${(err as Error).message})`];
   }
   const diffId = `sha256:${h.digest('hex')}`;
   if (diffId !== s.diff_id) out.push(`snapshot ${s.id}: its layer ${s.blob_digest} uncompresses to ${diffId}, not the diff id ${s.diff_id} it is recorded under`);
   return out;
-}
-
-function uncompressed(path: string, mediaType: string): AsyncIterable<unknown> {
-  const c = layerCompression(mediaType);
-  const file = createReadStream(path);
-  if (c !== 'gzip' && c !== 'zstd') return file;
-  const d = c === 'gzip' ? zlib.createGunzip() : (zlib as unknown as { createZstdDecompress(): NodeJS.ReadWriteStream }).createZstdDecompress();
-  file.on('error', (e) => (d as unknown as { destroy(e: Error): void }).destroy(e));
-  return file.pipe(d) as unknown as AsyncIterable<unknown>;
 }
 
 /** Checks the records database against the files of a state dir. Read-only. */
