@@ -1,7 +1,7 @@
-import { MAX_READ } from './file-tree.ts';
+import { MAX_READ, readRegularFile } from './file-tree.ts';
 import { nearest } from './unknown-option.ts';
 import { dirname, resolve, basename } from 'node:path';
-import { stat, readFile, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { diskOf, gcPolicies, loadConfig, registryOptions } from './config.ts';
 import { join } from 'node:path';
 import { makeTempDir, removeAll } from '../util/fs.ts';
@@ -62,17 +62,17 @@ export interface BuildFlags {
 const PROGRESS = ['auto', 'plain', 'tty', 'rawjson', 'quiet', 'none'] as const;
 
 /** Turns `kiln build` flags (docker/buildx and buildctl styles) into one BuildRequest. */
-export async function buildRequestFromFlags(contextArg: string | undefined, f: BuildFlags): Promise<BuildRequest> {
+export async function buildRequestFromFlags(contextArg: string | undefined, f: BuildFlags, signal?: AbortSignal): Promise<BuildRequest> {
   const tempDirs: string[] = [];
   try {
-    return await requestFromFlags(contextArg, f, tempDirs);
+    return await requestFromFlags(contextArg, f, tempDirs, signal);
   } catch (err) {
     for (const d of tempDirs) await removeAll(d);
     throw err;
   }
 }
 
-async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, tempDirs: string[]): Promise<BuildRequest> {
+async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, tempDirs: string[], signal?: AbortSignal): Promise<BuildRequest> {
   const locals: Record<string, string> = {};
   for (const l of many(f.local)) {
     const i = l.indexOf('=');
@@ -82,7 +82,7 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
   let remote: MaterializedContext | undefined;
   if (contextArg && isRemoteContext(contextArg) && !(await stat(contextArg).catch(() => undefined))) {
     if (contextArg === '-' && f.file === '-') throw usageError('kiln build - -f -: stdin cannot be both the context and the Dockerfile');
-    remote = await materializeContext(contextArg, tempDirs);
+    remote = await materializeContext(contextArg, tempDirs, signal);
     locals.context = remote.dir;
     if (remote.dockerfileDir) locals.dockerfile = remote.dockerfileDir;
   } else if (contextArg) locals.context = resolve(contextArg);
@@ -303,9 +303,7 @@ function parseAllow(values: string[]): Set<string> {
 /** The build file's text, for error frames; '' when it cannot be read. */
 export async function readBuildFile(req: BuildRequest): Promise<string> {
   const path = resolve(req.locals.dockerfile ?? req.locals.context!, req.filename);
-  const st = await stat(path).catch(() => undefined);
-  if (!st?.isFile() || st.size > MAX_READ) return '';
-  return readFile(path, 'utf8').catch(() => '');
+  return readRegularFile(path, req.filename).then((b) => b.toString('utf8'), () => '');
 }
 
 /** `DIR[:TAG|@DIGEST]` (DIR may name a --oci-layout store) → the layout dir and the image in it. */

@@ -1,5 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
-import { MAX_READ } from './file-tree.ts';
+import { readRegularFile } from './file-tree.ts';
 import { join } from 'node:path';
 import { readIgnoreFile } from '../util/patternmatcher.ts';
 import type { ChecksumFilter } from '../source/local-checksum.ts';
@@ -35,9 +34,7 @@ export async function prefetchContext(req: BuildRequest, checksum: Checksum, ind
   const candidates = [join(req.locals.dockerfile ?? context, `${req.filename}.dockerignore`), join(context, '.dockerignore')];
   let excludePatterns: string[] = [];
   for (const path of candidates) {
-    const st = await stat(path).catch(() => undefined);
-    if (!st?.isFile() || st.size > MAX_READ) continue;
-    const text = await readFile(path, 'utf8').catch(() => undefined);
+    const text = await readRegularFile(path, path).then((b) => b.toString('utf8'), () => undefined);
     if (text === undefined) continue;
     excludePatterns = readIgnoreFile(text);
     break;

@@ -19,6 +19,19 @@ import { openRootfsView } from './result-image.ts';
  */
 export const MAX_READ = 16 << 20;
 
+/**
+ * A regular file of at most MAX_READ bytes, read whole (`label` names it in errors). A device,
+ * a fifo or a file too large is refused; errno errors (ENOENT, ...) are thrown as they are.
+ */
+export async function readRegularFile(path: string, label: string): Promise<Buffer> {
+  const st = await stat(path);
+  if (!st.isFile()) throw new KilnError(`failed to read ${label}: not a regular file`, { kind: 'usage' });
+  if (st.size > MAX_READ) throw new KilnError(`failed to read ${label}: ${st.size} bytes is more than kiln reads of a build file (${MAX_READ >> 20} MiB)`, { kind: 'usage' });
+  const data = await readFile(path);
+  if (data.byteLength > MAX_READ) throw new KilnError(`failed to read ${label}: it grew past ${MAX_READ >> 20} MiB while read`, { kind: 'usage' });
+  return data;
+}
+
 const infoOf = (name: string, st: Stats): FileInfo => ({ name, isDirectory: st.isDirectory(), isSymbolicLink: st.isSymbolicLink(), size: st.size, mode: st.mode & 0o7777 });
 
 /** The tree under `root`; `where` names it in errors (e.g. `the build context`). */
@@ -33,12 +46,7 @@ export function fileTreeAt(root: string, where: string): FileTree {
   return {
     async readFile(path) {
       const p = await resolveInRoot(root, path);
-      const st = await stat(p).catch((err) => failed(path, err));
-      if (!st.isFile()) throw new KilnError(`failed to read ${path}: not a regular file in ${where}`, { kind: 'usage' });
-      if (st.size > MAX_READ) throw new KilnError(`failed to read ${path}: ${st.size} bytes is more than a frontend may read (${MAX_READ >> 20} MiB)`, { kind: 'usage' });
-      const data = await readFile(p).catch((err) => failed(path, err));
-      if (data.byteLength > MAX_READ) throw new KilnError(`failed to read ${path}: it grew past ${MAX_READ >> 20} MiB while read`, { kind: 'usage' });
-      return data;
+      return readRegularFile(p, `${path} in ${where}`).catch((err) => (err instanceof KilnError ? Promise.reject(err) : failed(path, err)));
     },
     async readDir(path) {
       const p = await resolveInRoot(root, path);
