@@ -1,5 +1,5 @@
 import type { Platform } from '../../api.ts';
-import { KilnError } from '../../api.ts';
+import { atLine } from './located.ts';
 import type { ArgCommand } from '../instructions/index.ts';
 import { formatPlatform } from './image.ts';
 import type { Lexer } from './lexer.ts';
@@ -26,20 +26,13 @@ export function defaultArgs(build: Platform, target: Platform, targetStage: stri
 }
 
 /** Global ARGs (before the first FROM), with --build-arg values winning (BuildKit's buildMetaArgs). */
-export function buildMetaArgs(args: Map<string, string>, lex: Lexer, metaArgs: ArgCommand[], buildArgs: Record<string, string>, file?: string): Map<string, string> {
+export function buildMetaArgs(args: Map<string, string>, lex: Lexer, metaArgs: ArgCommand[], buildArgs: Record<string, string>, file: string): Map<string, string> {
   const out = new Map(args);
   for (const cmd of metaArgs) {
     for (const kv of cmd.args) {
       let value: string | undefined;
       if (kv.key in buildArgs) value = buildArgs[kv.key];
-      else if (kv.value !== undefined) {
-        try {
-          value = lex.processWord(kv.value, out);
-        } catch (err) {
-          const at = (cmd as { location?: { startLine: number; endLine: number } }).location;
-          throw new KilnError((err as Error).message, { kind: 'input', location: at && file ? { file, startLine: at.startLine, endLine: at.endLine } : undefined });
-        }
-      }
+      else if (kv.value !== undefined) value = atLine(file, cmd.location, () => lex.processWord(kv.value!, out));
       if (value !== undefined) out.set(kv.key, value);
     }
   }

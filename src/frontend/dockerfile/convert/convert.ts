@@ -13,6 +13,7 @@ import { prefixCommand } from './dispatch-opt.ts';
 import { dispatch } from './dispatch.ts';
 import { inheritWorkdir } from './dispatch-workdir.ts';
 import { cloneImage } from './image.ts';
+import { atLine } from './located.ts';
 import { DEFAULT_PATH } from '../../api.ts';
 import { createPatternMatcher, readIgnoreFile } from '../../api.ts';
 /** Converts a Dockerfile into LLB plus the image config of the target stage. */
@@ -60,14 +61,7 @@ export async function convertDockerfile(text: string, ctx: FrontendContext, file
       return [c.from];
     }
     if (c.kind === 'copy') return [];
-    if (c.kind === 'run') {
-      try {
-        return parseMounts(c.mounts).flatMap((m) => (m.from ? [m.from] : []));
-      } catch (err) {
-        if (err instanceof KilnError && err.location) throw err;
-        throw new KilnError((err as Error).message, { kind: 'input', location: { file, startLine: c.location.startLine, endLine: c.location.endLine }, cause: err });
-      }
-    }
+    if (c.kind === 'run') return atLine(file, c.location, () => parseMounts(c.mounts).flatMap((m) => (m.from ? [m.from] : [])));
     return [];
   });
 

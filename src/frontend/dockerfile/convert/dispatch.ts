@@ -7,6 +7,7 @@ import * as cfg from './dispatch-config.ts';
 import { dispatchRun } from './dispatch-run.ts';
 import { dispatchCopy } from './dispatch-copy.ts';
 import { dispatchWorkdir } from './dispatch-workdir.ts';
+import { located } from './located.ts';
 
 /** The most variables an UndefinedVar warning searches for a near name (each search is a Levenshtein per name). */
 const SUGGEST_LIMIT = 200;
@@ -77,11 +78,6 @@ export function dispatch(d: DispatchState, raw: Command, opt: DispatchOpt): void
         throw new KilnError('unexpected FROM inside a stage', { kind: 'internal' });
     }
   } catch (err) {
-    const location = { file: opt.file, startLine: raw.location.startLine, endLine: raw.location.endLine };
-    if (err instanceof KilnError) {
-      err.location ??= location;
-      throw err;
-    }
-    throw new KilnError((err as Error).message, { kind: 'input', location, cause: err });
+    throw located(err, opt.file, raw.location);
   }
 }

@@ -12,6 +12,7 @@ import { parseMounts, parseStages } from '../instructions/index.ts';
 import { createLexer } from './lexer.ts';
 import { buildMetaArgs, defaultArgs } from './args.ts';
 import { buildDispatchStates, reachableStages, resolveTarget } from './stages.ts';
+import { atLine } from './located.ts';
 
 export function dockerfileTargets(text: string, ctx: FrontendContext, file: string): TargetsResult {
   const { stages } = parseStages(parse(text).ast);
@@ -39,12 +40,12 @@ export function dockerfileOutline(text: string, ctx: FrontendContext, file: stri
   const opts = ctx.opts;
   const lint = createLinter('skip=all', () => {}, file);
   const targetName = opts.target || stages[stages.length - 1]!.name || '';
-  const globalArgs = buildMetaArgs(defaultArgs(opts.buildPlatform, opts.platforms[0]!, targetName, opts.buildArgs), lex, metaArgs, opts.buildArgs);
+  const globalArgs = buildMetaArgs(defaultArgs(opts.buildPlatform, opts.platforms[0]!, targetName, opts.buildArgs), lex, metaArgs, opts.buildArgs, file);
   const states = buildDispatchStates(stages, lex, globalArgs, ctx, file, lint);
   const target = resolveTarget(states, opts.target);
   const reachable = reachableStages(states, target, file, (c) => {
     if (c.kind === 'copy') return c.from ? [c.from] : [];
-    if (c.kind === 'run') return parseMounts(c.mounts).flatMap((m) => (m.from ? [m.from] : []));
+    if (c.kind === 'run') return atLine(file, c.location, () => parseMounts(c.mounts).flatMap((m) => (m.from ? [m.from] : [])));
     return [];
   });
   const args = new Map<string, OutlineResult['args'][number]>();

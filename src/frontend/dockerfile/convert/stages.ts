@@ -8,6 +8,7 @@ import type { Lexer } from './lexer.ts';
 import { suggest, withSuggestion } from '../instructions/suggest.ts';
 import type { Linter } from '../lint/index.ts';
 import { namedContext } from './named-context.ts';
+import { atLine } from './located.ts';
 
 /** Makes one DispatchState per stage, with expanded base names, platforms and step counts. */
 export function buildDispatchStates(
@@ -23,27 +24,17 @@ export function buildDispatchStates(
   const target = ctx.opts.platforms[0]!;
   stages.forEach((st, i) => {
     const loc = { file, startLine: st.location.startLine, endLine: st.location.endLine };
-    let baseName: string;
-    try {
-      const m = lex.processWordWithMatches(st.baseName, globalArgs);
-      baseName = m.result;
-      for (const name of m.unmatched) {
-        if (declared.has(name)) continue;
-        const near = suggest(name, [...globalArgs.keys()], true);
-        lint.run('UndefinedArgInFrom', st.location, `FROM argument '${name}' is not declared${near ? ` (did you mean ${near}?)` : ''}`);
-      }
-    } catch (err) {
-      throw new KilnError((err as Error).message, { kind: 'input', location: loc });
+    const m = atLine(file, st.location, () => lex.processWordWithMatches(st.baseName, globalArgs));
+    let baseName = m.result;
+    for (const name of m.unmatched) {
+      if (declared.has(name)) continue;
+      const near = suggest(name, [...globalArgs.keys()], true);
+      lint.run('UndefinedArgInFrom', st.location, `FROM argument '${name}' is not declared${near ? ` (did you mean ${near}?)` : ''}`);
     }
     if (!baseName) throw new KilnError(`base name (${st.baseName}) should not be blank`, { kind: 'input', location: loc });
     let platform: Platform = target;
     if (st.platform) {
-      let pm: ReturnType<Lexer['processWordWithMatches']>;
-      try {
-        pm = lex.processWordWithMatches(st.platform, globalArgs);
-      } catch (err) {
-        throw new KilnError((err as Error).message, { kind: 'input', location: loc });
-      }
+      const pm = atLine(file, st.location, () => lex.processWordWithMatches(st.platform!, globalArgs));
       const p = pm.result;
       if (pm.matched.size === 1 && pm.unmatched.size === 0 && pm.matched.has('TARGETPLATFORM') && p === globalArgs.get('TARGETPLATFORM')) {
         lint.run('RedundantTargetPlatform', st.location, `Setting platform to predefined ${st.platform} in FROM is redundant as this is the default behavior`);
@@ -56,11 +47,7 @@ export function buildDispatchStates(
         }
       }
       if (!p) throw new KilnError(`empty platform value from expression ${st.platform}`, { kind: 'input', location: loc });
-      try {
-        platform = parsePlatformSpec(p, target);
-      } catch (err) {
-        throw new KilnError((err as Error).message, { kind: 'input', location: loc });
-      }
+      platform = atLine(file, st.location, () => parsePlatformSpec(p, target));
     }
     // A named context replaces a stage of the same name, or stands for the base name.
     const replaced = st.name ? namedContext(ctx, st.name, platform) : undefined;
