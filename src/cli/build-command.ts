@@ -1,4 +1,4 @@
-import { MAX_READ, readRegularFile } from './file-tree.ts';
+import { fileTreeAt, MAX_READ } from './file-tree.ts';
 import { nearest } from './unknown-option.ts';
 import { dirname, resolve, basename } from 'node:path';
 import { stat, writeFile } from 'node:fs/promises';
@@ -300,10 +300,14 @@ function parseAllow(values: string[]): Set<string> {
   return out;
 }
 
-/** The build file's text, for error frames; '' when it cannot be read. */
+/**
+ * The build file's text, for `# syntax=`, error frames and provenance; '' when it cannot be
+ * read. Read inside its directory as the frontend reads it (fileTreeAt): a Dockerfile that is
+ * a symlink to a host file is that path inside the context, never the host's file.
+ */
 export async function readBuildFile(req: BuildRequest): Promise<string> {
-  const path = resolve(req.locals.dockerfile ?? req.locals.context!, req.filename);
-  return readRegularFile(path, req.filename).then((b) => b.toString('utf8'), () => '');
+  const tree = fileTreeAt(req.locals.dockerfile ?? req.locals.context!, 'the build file directory');
+  return tree.readFile(req.filename).then((b) => Buffer.from(b).toString('utf8'), () => '');
 }
 
 /** `DIR[:TAG|@DIGEST]` (DIR may name a --oci-layout store) → the layout dir and the image in it. */

@@ -1,5 +1,4 @@
-import { readRegularFile } from './file-tree.ts';
-import { join } from 'node:path';
+import { fileTreeAt } from './file-tree.ts';
 import { readIgnoreFile } from '../util/patternmatcher.ts';
 import type { ChecksumFilter } from '../source/local-checksum.ts';
 import { contextIndexFile } from '../source/local.ts';
@@ -31,10 +30,11 @@ export function memoChecksum(checksum: Checksum): Checksum {
 export async function prefetchContext(req: BuildRequest, checksum: Checksum, indexDir: string): Promise<void> {
   const context = req.locals.context;
   if (!context || (req.frontend !== 'dockerfile.v0' && req.frontend !== 'dockerfile')) return;
-  const candidates = [join(req.locals.dockerfile ?? context, `${req.filename}.dockerignore`), join(context, '.dockerignore')];
+  // read inside their directories, as the frontend reads them (a symlink never reaches the host)
+  const candidates = [[req.locals.dockerfile ?? context, `${req.filename}.dockerignore`], [context, '.dockerignore']] as const;
   let excludePatterns: string[] = [];
-  for (const path of candidates) {
-    const text = await readRegularFile(path, path).then((b) => b.toString('utf8'), () => undefined);
+  for (const [dir, name] of candidates) {
+    const text = await fileTreeAt(dir, dir).readFile(name).then((b) => Buffer.from(b).toString('utf8'), () => undefined);
     if (text === undefined) continue;
     excludePatterns = readIgnoreFile(text);
     break;

@@ -3,9 +3,9 @@
  * their inputs and their solved results through. Paths resolve as in a chroot (util/root-path.ts):
  * `..` and symlinks never leave the root.
  */
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Stats } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import type { FileInfo, FileTree } from '../frontend/api.ts';
 import type { Store } from '../store/index.ts';
 import type { Ref } from '../solver/types.ts';
@@ -22,14 +22,20 @@ export const MAX_READ = 16 << 20;
 /**
  * A regular file of at most MAX_READ bytes, read whole (`label` names it in errors). A device,
  * a fifo or a file too large is refused; errno errors (ENOENT, ...) are thrown as they are.
+ * One descriptor is checked and read (opened non-blocking: opening a fifo never waits).
  */
 export async function readRegularFile(path: string, label: string): Promise<Buffer> {
-  const st = await stat(path);
-  if (!st.isFile()) throw new KilnError(`failed to read ${label}: not a regular file`, { kind: 'usage' });
-  if (st.size > MAX_READ) throw new KilnError(`failed to read ${label}: ${st.size} bytes is more than kiln reads of a build file (${MAX_READ >> 20} MiB)`, { kind: 'usage' });
-  const data = await readFile(path);
-  if (data.byteLength > MAX_READ) throw new KilnError(`failed to read ${label}: it grew past ${MAX_READ >> 20} MiB while read`, { kind: 'usage' });
-  return data;
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new KilnError(`failed to read ${label}: not a regular file`, { kind: 'usage' });
+    if (st.size > MAX_READ) throw new KilnError(`failed to read ${label}: ${st.size} bytes is more than kiln reads of a build file (${MAX_READ >> 20} MiB)`, { kind: 'usage' });
+    const data = await fh.readFile();
+    if (data.byteLength > MAX_READ) throw new KilnError(`failed to read ${label}: it grew past ${MAX_READ >> 20} MiB while read`, { kind: 'usage' });
+    return data;
+  } finally {
+    await fh.close();
+  }
 }
 
 const infoOf = (name: string, st: Stats): FileInfo => ({ name, isDirectory: st.isDirectory(), isSymbolicLink: st.isSymbolicLink(), size: st.size, mode: st.mode & 0o7777 });

@@ -82,3 +82,46 @@ describe('hostile build contexts', () => {
     });
   }
 });
+
+/**
+ * A context whose Dockerfile is a symlink to a host file (`Dockerfile -> /etc/shadow`): the
+ * build file is read inside the context, as every other file of it, by the frontend and by
+ * what kiln shows or records of it (an error's frame, the provenance's sources, `# syntax=`).
+ * The context holds its own file at the link's path, so the build gets that far.
+ */
+describe('a Dockerfile that is a symlink out of the context', () => {
+  async function contextLinkingDockerfile(text: string) {
+    const ctx = await makeContext({ [host.guard.secret.replace(/^\/+/, '')]: text });
+    symlinkSync(host.guard.secret, join(ctx.dir, 'Dockerfile'));
+    return ctx;
+  }
+
+  test("an error's frame shows the context's file, never the host's", async () => {
+    const ctx = await contextLinkingDockerfile('NOSUCHINSTRUCTION x\n');
+    try {
+      const r = await runKiln(['build', '--progress=plain', ctx.dir], { root: env.state.root });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/Dockerfile:1/);
+      expect(r.stderr).toMatch(/NOSUCHINSTRUCTION x/);
+      expect(r.stderr).not.toContain(host.guard.secretText);
+    } finally {
+      await ctx.cleanup();
+    }
+  });
+
+  test('the provenance (mode=max) records the context\'s file, never the host\'s', async () => {
+    const ctx = await contextLinkingDockerfile('FROM scratch\nLABEL from=context\n');
+    const dest = join(env.out, 'prov-link');
+    try {
+      const r = await runKiln(['build', '--progress=plain', '--provenance=mode=max', '-o', `type=local,dest=${dest}`, ctx.dir], { root: env.state.root });
+      if (r.code !== 0) console.error(r.stderr);
+      expect(r.code).toBe(0);
+      const prov = JSON.parse(await readFile(join(dest, 'provenance.json'), 'utf8'));
+      const [info] = prov.predicate.runDetails.metadata.buildkit_metadata.source.infos;
+      expect(Buffer.from(info.data, 'base64').toString()).toBe('FROM scratch\nLABEL from=context\n');
+      expect(r.stderr).not.toContain(host.guard.secretText);
+    } finally {
+      await ctx.cleanup();
+    }
+  });
+});
