@@ -64,12 +64,31 @@ async function downloadOnce(store: Store, url: string, signal: AbortSignal, limi
   throw new KilnError(`too many redirects downloading ${url}`, { kind: 'build' });
 }
 
+/**
+ * The downloaded file's name, mode and owner from the source's attributes (a frontend's
+ * LLB): one plain name inside the snapshot, an octal mode up to 7777, numeric ids.
+ */
+function fileAttrs(attrs: Record<string, string>): { filename: string; perm: number; uid: number; gid: number } {
+  const filename = attrs['http.filename'] || '__unnamed__';
+  if (filename === '.' || filename === '..' || /[/\0]/.test(filename) || Buffer.byteLength(filename) > 255) {
+    throw new KilnError(`http source: file name ${JSON.stringify(filename.slice(0, 80))} is not one plain name`, { kind: 'input' });
+  }
+  const perm = attrs['http.perm'];
+  if (perm !== undefined && !/^[0-7]{1,4}$/.test(perm)) throw new KilnError(`http source: http.perm ${JSON.stringify(perm)} is not an octal mode`, { kind: 'input' });
+  const id = (key: string) => {
+    const v = attrs[key];
+    if (v === undefined) return 0;
+    if (!/^\d{1,10}$/.test(v) || Number(v) > 0xfffffffe) throw new KilnError(`http source: ${key} ${JSON.stringify(v)} is not a numeric id`, { kind: 'input' });
+    return Number(v);
+  };
+  return { filename, perm: perm !== undefined ? parseInt(perm, 8) : 0o600, uid: id('http.uid'), gid: id('http.gid') };
+}
+
 export function createHttpSource(o: HttpSourceOptions = {}): SourceFactory {
   return function httpSource(identifier, attrs, ctx): SourceInstance {
     const checksum = attrs['http.checksum'];
     if (checksum && !isDigest(checksum)) throw new KilnError(`invalid checksum ${JSON.stringify(checksum)}: want sha256:<64 hex>`, { kind: 'input' });
-    const filename = attrs['http.filename'] || '__unnamed__';
-    const perm = attrs['http.perm'] ? parseInt(attrs['http.perm'], 8) : 0o600;
+    const { filename, perm, uid, gid } = fileAttrs(attrs);
     let fetched: Promise<Download> | undefined;
     const fetchOnce = () => {
       fetched ??= download(ctx.store, identifier, ctx.signal, o).then((d) => {
@@ -90,7 +109,7 @@ export function createHttpSource(o: HttpSourceOptions = {}): SourceFactory {
         try {
           const file = join(active.fs, filename);
           await writeFile(file, await ctx.store.content.read(d.digest));
-          await lchown(file, Number(attrs['http.uid'] ?? 0), Number(attrs['http.gid'] ?? 0));
+          await lchown(file, uid, gid);
           await chmod(file, perm);
           if (d.lastModified) await lutimes(file, d.lastModified, d.lastModified);
           const rec = await ctx.store.snapshots.commit(active, { parent: null });
