@@ -10,6 +10,7 @@ import { suggest } from '../instructions/suggest.ts';
 import { parseGitUrl } from '../../api.ts';
 import { namedContext } from './named-context.ts';
 import { parseModeSpec } from '../../api.ts';
+import { urlFileName } from './url-file-name.ts';
 /** COPY and ADD: file copies from the context, a stage or an image; the result is a layer. */
 export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt: DispatchOpt): void {
   const llb = opt.ctx.llb;
@@ -48,13 +49,8 @@ export function dispatchCopy(d: DispatchState, c: CopyCommand | AddCommand, opt:
     if (/^https?:\/\//.test(src)) {
       if (!isAdd) throw new KilnError('source can\'t be a URL for COPY', { kind: 'input' });
       // BuildKit names the download after the URL's last path element.
-      let url: URL;
-      try {
-        url = new URL(src);
-      } catch {
-        throw new KilnError(`invalid URL ${JSON.stringify(src)}`, { kind: 'input' });
-      }
-      const base = url.pathname.split('/').pop() || '__unnamed__';
+      const base = urlFileName(src);
+      if (base === undefined) throw new KilnError(`invalid URL ${JSON.stringify(src)}`, { kind: 'input' });
       const checksum = c.kind === 'add' ? c.checksum : undefined;
       const st = llb.http(src, { filename: base, checksum, customName: `[internal] download ${src}` });
       const opts = { mode, modeStr, owner, createDestPath: true, attemptUnpack: c.kind === 'add' && c.unpack === true };

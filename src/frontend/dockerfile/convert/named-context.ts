@@ -3,6 +3,7 @@ import type { FrontendContext } from '../../api.ts';
 import type { State } from '../../api.ts';
 import type { Platform } from '../../api.ts';
 import { parseGitUrl } from '../../api.ts';
+import { urlFileName } from './url-file-name.ts';
 /**
  * Named contexts (`--build-context NAME=DIR|docker-image://REF`, buildctl `--opt context:NAME=...`):
  * a FROM, COPY --from or RUN --mount from= naming one reads it instead of a stage or an image.
@@ -19,12 +20,8 @@ export function namedContext(ctx: FrontendContext, name: string, platform: Platf
   if (git) return { state: ctx.llb.git(git.remote, git.ref, { subdir: git.subdir, customName: `[context ${name}] ${v}` }) };
   if (/^https?:\/\//.test(v)) {
     // A single file, named after the URL's last path element (BuildKit's http source).
-    let base: string;
-    try {
-      base = new URL(v).pathname.split('/').pop() || '__unnamed__';
-    } catch {
-      throw new KilnError(`build context ${name}: invalid URL ${JSON.stringify(v)}`, { kind: 'usage' });
-    }
+    const base = urlFileName(v);
+    if (base === undefined) throw new KilnError(`build context ${name}: invalid URL ${JSON.stringify(v)}`, { kind: 'usage' });
     return { state: ctx.llb.http(v, { filename: base, customName: `[context ${name}] ${v}` }) };
   }
   const local = v.startsWith('local:') ? v.slice('local:'.length) : name;
