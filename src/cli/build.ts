@@ -137,13 +137,15 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       req.opts[`context:${l.name}`] = `docker-image://oci-layout.invalid/${l.name.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}@${desc.digest}`;
     }
     const resolver = createImageResolver(registry, { local: (ref, platform) => resolveLocalImage(store, ref, platform), pull: req.pull });
+    // Stall limits and attempts of every download ([network] in kiln.toml).
+    const network = { limits: req.registry.network, attempts: req.registry.network?.attempts };
     const ops: OpResolvers = {
       source: createSourceOp({
         'docker-image': createImageSource(resolver, hostPlatform()),
         local: createLocalSource(req.locals, checksum, store.layout.contextIndex, (dir) => [...contextRead].reduce((n, [d, b]) => (d === dir || d.startsWith(`${dir}/`) ? n + b : n), 0)),
-        https: createHttpSource({ limits: req.registry.network, attempts: req.registry.network?.attempts }),
-        http: createHttpSource({ limits: req.registry.network, attempts: req.registry.network?.attempts }),
-        git: createGitSource({ limits: req.registry.network, attempts: req.registry.network?.attempts }),
+        https: createHttpSource(network),
+        http: createHttpSource(network),
+        git: createGitSource(network),
       }),
       exec: createExecOp({ runtime: req.runtime, maxParallelism: req.maxParallelism, defaultNetwork: req.network, secrets: (id) => req.secrets.get(id), ssh: (id) => req.ssh.get(id) }),
       file: createFileOp(

@@ -3,7 +3,7 @@ import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
 import { isRacy, openContextIndex, statKey, treeSeedOf, type ContextIndex } from './context-index.ts';
 import { createHash } from 'node:crypto';
-import { KilnError } from '../util/errors.ts';
+import { KilnError, shortPath } from '../util/errors.ts';
 import type { Digest } from '../util/digest.ts';
 import { ignoreRules } from '../util/patternmatcher.ts';
 
@@ -44,11 +44,6 @@ export async function checksumTreeRead(root: string, filter: ChecksumFilter = {}
 }
 
 type Walk = (rel: string, dst: Stats | undefined) => Promise<{ digest: string; tree?: string }>;
-
-/** A path of the context for a message: the start and the end of a very long one. */
-function shortPath(p: string): string {
-  return p.length > 160 ? `${p.slice(0, 80)}…${p.slice(-60)} (${Buffer.byteLength(p)} bytes)` : p;
-}
 
 /**
  * kiln reads names as UTF-8 (node:fs strings); a name that is not valid UTF-8 would be read

@@ -1,4 +1,4 @@
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openMeta, type Meta } from './meta.ts';
 import { openDb, type Db } from './db.ts';
@@ -35,13 +35,11 @@ export interface Store {
  * 0600), as containerd keeps its snapshots. Directories made by an earlier kiln are closed too.
  */
 async function closeToOthers(layout: StateLayout): Promise<void> {
-  for (const d of [join(layout.root, 'content'), layout.snapshots, layout.run, join(layout.root, 'mounts'), layout.contextIndex]) {
-    const st = await stat(d).catch(() => undefined);
-    if (st && (st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) await chmod(d, 0o700);
-  }
-  for (const f of [layout.db, `${layout.db}-wal`, `${layout.db}-shm`]) {
-    const st = await stat(f).catch(() => undefined);
-    if (st && (st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) await chmod(f, 0o600);
+  const dirs = [join(layout.root, 'content'), layout.snapshots, layout.run, join(layout.root, 'mounts'), layout.contextIndex];
+  const files = [layout.db, `${layout.db}-wal`, `${layout.db}-shm`];
+  for (const [path, mode] of [...dirs.map((d) => [d, 0o700] as const), ...files.map((f) => [f, 0o600] as const)]) {
+    const st = await lstat(path).catch(() => undefined);
+    if (st && !st.isSymbolicLink() && (st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) await chmod(path, mode);
   }
 }
 

@@ -81,8 +81,12 @@ export function describeFsError(err: unknown): string | undefined {
   const e = err as NodeJS.ErrnoException | undefined;
   if (!e || typeof e.code !== 'string' || !ERRNO_WORDS[e.code]) return undefined;
   const p = typeof e.path === 'string' ? e.path : undefined;
-  const shown = p && p.length > 160 ? `${p.slice(0, 80)}…${p.slice(-60)}` : p;
-  return `${ERRNO_WORDS[e.code]}${shown ? `: ${shown}` : ''} (${e.code}${e.syscall ? ` in ${e.syscall}` : ''})`;
+  return `${ERRNO_WORDS[e.code]}${p ? `: ${shortPath(p)}` : ''} (${e.code}${e.syscall ? ` in ${e.syscall}` : ''})`;
+}
+
+/** A path for a message: a very long one as its start, its end and its length. */
+export function shortPath(p: string): string {
+  return p.length > 160 ? `${p.slice(0, 80)}…${p.slice(-60)} (${Buffer.byteLength(p)} bytes)` : p;
 }
 
 /** A plain object that survives structured clone (worker threads) and JSON. */
