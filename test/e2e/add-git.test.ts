@@ -1,22 +1,15 @@
 /** ADD of a git repository served by `git daemon` on 127.0.0.1: refs, keep-git-dir, cache by commit. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
-import { freePort } from '../helpers/registry.ts';
+import { git, startGitDaemon, type GitDaemon } from '../helpers/git-daemon.ts';
 
 let state: Awaited<ReturnType<typeof tempStateDir>>;
 let repos: string;
-let daemon: ChildProcess;
+let daemon: GitDaemon | undefined;
 let url = '';
-
-function git(args: string[], cwd: string) {
-  const r = spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout.trim();
-}
 
 beforeAll(async () => {
   state = await tempStateDir();
@@ -29,16 +22,11 @@ beforeAll(async () => {
   git(['tag', 'v1'], repo);
   await writeFile(join(repo, 'README'), 'v2\n');
   git(['commit', '-q', '-am', 'two'], repo);
-  const port = await freePort();
-  daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', '--listen=127.0.0.1', `--port=${port}`, `--base-path=${repos}`, repos], { stdio: 'ignore' });
-  url = `git://127.0.0.1:${port}/app.git`;
-  for (let i = 0; i < 50; i++) {
-    if (spawnSync('git', ['ls-remote', url]).status === 0) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  daemon = await startGitDaemon(repos);
+  url = daemon.url('app.git');
 });
 afterAll(async () => {
-  daemon?.kill();
+  await daemon?.stop();
   await removeAll(repos);
   await state.cleanup();
 });

@@ -4,26 +4,21 @@
  * and an http URL of a tarball or of a Dockerfile (a small server on 127.0.0.1).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kilnBin, runKiln, tempStateDir } from '../helpers/kiln.ts';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
-import { freePort } from '../helpers/registry.ts';
+import { git, startGitDaemon, type GitDaemon } from '../helpers/git-daemon.ts';
 
 let state: Awaited<ReturnType<typeof tempStateDir>>;
 let work: string;
-let daemon: ChildProcess;
+let daemon: GitDaemon | undefined;
 let http: Server;
 let gitUrl = '';
 let httpUrl = '';
-
-function git(args: string[], cwd: string) {
-  const r = spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-}
 
 beforeAll(async () => {
   state = await tempStateDir();
@@ -43,10 +38,8 @@ beforeAll(async () => {
   git(['tag', 'v1'], src);
   await writeFile(join(src, 'sub', 'sub.txt'), 'from git main\n');
   git(['commit', '-q', '-am', 'two'], src);
-  const port = await freePort();
-  daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', '--listen=127.0.0.1', `--port=${port}`, `--base-path=${work}`, work], { stdio: 'ignore' });
-  gitUrl = `git://127.0.0.1:${port}/src`;
-  for (let i = 0; i < 50 && spawnSync('git', ['ls-remote', gitUrl]).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+  daemon = await startGitDaemon(work);
+  gitUrl = daemon.url('src');
   http = createHttpServer(async (req, res) => {
     if (req.url === '/ctx.tgz') res.end(await readFile(join(work, 'ctx.tgz')));
     else if (req.url === '/Dockerfile') res.end('FROM scratch\nLABEL from=url\n');
@@ -59,7 +52,7 @@ beforeAll(async () => {
   httpUrl = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
 });
 afterAll(async () => {
-  daemon?.kill();
+  await daemon?.stop();
   await new Promise((r) => http?.close(r));
   await removeAll(work);
   await state.cleanup();
