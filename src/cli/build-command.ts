@@ -2,7 +2,7 @@ import { fileTreeAt, MAX_READ } from './file-tree.ts';
 import { nearest } from './unknown-option.ts';
 import { dirname, resolve, basename } from 'node:path';
 import { stat, writeFile } from 'node:fs/promises';
-import { diskOf, gcPolicies, loadConfig, registryOptions } from './config.ts';
+import { diskOf, gcPolicies, loadConfig, networkLimits, registryOptions } from './config.ts';
 import { join } from 'node:path';
 import { makeTempDir, removeAll } from '../util/fs.ts';
 import { loadSecrets } from './secrets.ts';
@@ -79,10 +79,12 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
     if (i <= 0) throw usageError(`invalid --local "${l}": want NAME=DIR`);
     locals[l.slice(0, i)] = resolve(l.slice(i + 1));
   }
+  const cfg = await loadConfig(f.config);
   let remote: MaterializedContext | undefined;
   if (contextArg && isRemoteContext(contextArg) && !(await stat(contextArg).catch(() => undefined))) {
     if (contextArg === '-' && f.file === '-') throw usageError('kiln build - -f -: stdin cannot be both the context and the Dockerfile');
-    remote = await materializeContext(contextArg, tempDirs, signal);
+    const network = networkLimits(cfg);
+    remote = await materializeContext(contextArg, tempDirs, { limits: network, attempts: network.attempts, signal });
     locals.context = remote.dir;
     if (remote.dockerfileDir) locals.dockerfile = remote.dockerfileDir;
   } else if (contextArg) locals.context = resolve(contextArg);
@@ -185,7 +187,6 @@ async function requestFromFlags(contextArg: string | undefined, f: BuildFlags, t
     .flatMap((p) => p.split(','))
     .filter(Boolean)
     .map((p) => parsePlatform(p));
-  const cfg = await loadConfig(f.config);
   const root = resolveStateDir(f.root, process.env, cfg.root);
   const maxParallelism = f.maxParallelism !== undefined ? Number(f.maxParallelism) : (cfg['max-parallelism'] ?? 0);
   if (!Number.isInteger(maxParallelism) || maxParallelism < 0) throw usageError(`invalid --max-parallelism "${f.maxParallelism}"`, 'a whole number; 0 means no limit');

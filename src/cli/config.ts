@@ -197,11 +197,14 @@ export interface NetworkLimits extends StallLimits {
   attempts: number;
 }
 
+/** The longest [network] duration: a day (a timer past 2^31 ms would fire at once). */
+const MAX_NETWORK_MS = 86_400_000;
+
 export function networkLimits(cfg: KilnConfig): NetworkLimits {
   const n = cfg.network ?? {};
   const ms = (x: string | number | undefined, d: number) => {
     const v = durationMs(x);
-    if (v !== undefined && v <= 0) throw usageError('config: [network] durations must be greater than 0 (low-speed-limit = 0 turns the speed floor off)');
+    if (v !== undefined && !(v > 0 && v <= MAX_NETWORK_MS)) throw usageError('config: [network] durations must be greater than 0 and at most 24h (low-speed-limit = 0 turns the speed floor off)');
     return v ?? d;
   };
   const speed = n['low-speed-limit'] === undefined ? DEFAULT_STALL_LIMITS.lowSpeedBytesPerSec : typeof n['low-speed-limit'] === 'number' ? n['low-speed-limit'] : parseSize(n['low-speed-limit']);

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { KilnError, usageError } from '../util/errors.ts';
 import { makeTempDir, removeAll } from '../util/fs.ts';
 import { extractArchive, isArchive } from '../solver/ops/file-unpack.ts';
-import { checkoutCommit, repoSubdir, resolveCommit } from '../source/git.ts';
+import { checkoutCommit, repoSubdir, resolveCommit, type GitOptions } from '../source/git.ts';
 import { parseGitUrl } from '../util/git-url.ts';
 import { watchTransfer } from '../util/stall.ts';
 
@@ -53,10 +53,10 @@ async function fromFile(file: string, dir: string, what: string): Promise<Materi
  * (`URL#ref:subdir`), or an https URL of a tarball (or of a Dockerfile). Materialized in a
  * temp dir added to `tempDirs` (removed after the build).
  */
-export async function materializeContext(arg: string, tempDirs: string[], signal?: AbortSignal): Promise<MaterializedContext> {
+export async function materializeContext(arg: string, tempDirs: string[], o: GitOptions = {}): Promise<MaterializedContext> {
   const dir = await makeTempDir('kiln-context-');
   try {
-    const out = await materializeIn(arg, dir, signal);
+    const out = await materializeIn(arg, dir, o);
     tempDirs.push(dir);
     return out;
   } catch (err) {
@@ -65,7 +65,7 @@ export async function materializeContext(arg: string, tempDirs: string[], signal
   }
 }
 
-async function materializeIn(arg: string, dir: string, signal?: AbortSignal): Promise<MaterializedContext> {
+async function materializeIn(arg: string, dir: string, o: GitOptions): Promise<MaterializedContext> {
   if (arg === '-') {
     const file = join(dir, 'stdin');
     await pipeline(process.stdin, createWriteStream(file));
@@ -76,13 +76,13 @@ async function materializeIn(arg: string, dir: string, signal?: AbortSignal): Pr
   if (git) {
     const { remote, ref, subdir = '' } = git;
     const work = join(dir, 'repo');
-    await checkoutCommit(remote, ref, await resolveCommit(remote, ref, { signal }), work, { signal });
+    await checkoutCommit(remote, ref, await resolveCommit(remote, ref, o), work, o);
     await rm(join(work, '.git'), { recursive: true, force: true });
     return { dir: await repoSubdir(work, subdir, arg) };
   }
   const file = join(dir, 'download');
   // Under a watchdog: a server that stops sending ends the download (util/stall.ts).
-  const dog = watchTransfer(new URL(arg).host, undefined, signal);
+  const dog = watchTransfer(new URL(arg).host, o.limits, o.signal);
   try {
     const res = await fetch(arg, { redirect: 'follow', signal: dog.signal });
     if (!res.ok || !res.body) throw new KilnError(`cannot download the build context ${arg}: HTTP ${res.status}`, { kind: 'runtime' });

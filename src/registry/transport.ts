@@ -95,13 +95,16 @@ const header = (h: Dispatcher.ResponseData['headers'], name: string): string | u
 };
 
 export function createTransport(opts: TransportOptions = {}): Transport {
+  const stall = opts.stall ?? DEFAULT_STALL_LIMITS;
+  // undici's own timeouts are a backstop, past the watchdog's idle limit: the watchdog, which
+  // names the host and honours [network], is the limit a user meets.
+  const backstop = Math.min(2 ** 31 - 1, Math.max(120_000, stall.idleMs + 60_000));
   const dispatcher =
-    opts.dispatcher ?? new Agent({ connect: { timeout: 30_000 }, headersTimeout: 60_000, bodyTimeout: 120_000, keepAliveTimeout: 4_000 });
+    opts.dispatcher ?? new Agent({ connect: { timeout: 30_000 }, headersTimeout: backstop, bodyTimeout: backstop, keepAliveTimeout: 4_000 });
   const userAgent = opts.userAgent ?? 'kiln/0.1';
   const attempts = Math.max(1, opts.attempts ?? 4);
   const baseDelay = opts.retryDelayMs ?? 250;
   const defaultRequest: HttpRequest = (url, o) => request(url, { method: o.method as 'GET', headers: o.headers, body: o.body as never, dispatcher, signal: o.signal });
-  const stall = opts.stall ?? DEFAULT_STALL_LIMITS;
   /** The request function for `url`'s host, every exchange under a stall watchdog. */
   const requestFor = (url: string | URL): HttpRequest => watchedRequest(opts.tlsRequest?.(new URL(url).host) ?? defaultRequest, stall, opts.signal);
   const auth = createAuthenticator({ request: (url, o) => requestFor(url)(url, o), userAgent, credentials: opts.credentials });

@@ -26,6 +26,19 @@ describe('kiln.toml', () => {
     await expect(load('[network]\nidle-timout = "2s"\n')).rejects.toThrow(/did you mean idle-timeout/);
   });
 
+  test('[network]: a zero, negative, endless or malformed limit is refused', async () => {
+    for (const line of ['idle-timeout = "0s"', 'idle-timeout = 0', 'low-speed-time = "0ms"', 'idle-timeout = "1000d"', 'idle-timeout = 1e300']) {
+      const cfg = await load(`[network]\n${line}\n`);
+      expect(() => registryOptions(cfg), line).toThrow(/durations must be greater than 0 and at most 24h/);
+    }
+    for (const line of ['idle-timeout = -1', 'attempts = 0', 'attempts = 1.5', 'attempts = 1000', 'idle-timeout = "soon"']) {
+      const run = async () => registryOptions(await load(`[network]\n${line}\n`));
+      await expect(run(), line).rejects.toThrow(/config|duration/);
+    }
+    const off = await load('[network]\nlow-speed-limit = 0\n');
+    expect(registryOptions(off).network.lowSpeedBytesPerSec).toBe(0);
+  });
+
   test('a full file', async () => {
     const cfg = await load(
       ['root = "/srv/kiln"', 'max-parallelism = 3', 'runtime = "crun"', '[registry."docker.io"]', 'mirrors = ["m1:5000", "m2"]', '[registry."reg.internal:5000"]', 'http = true', '[gc]', 'max-used-space = "20%"', ''].join('\n'),

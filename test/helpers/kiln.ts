@@ -31,6 +31,7 @@ export function runKiln(args: string[], opts: { root?: string; cwd?: string; env
     child.stderr.on('data', (c) => (stderr += c));
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    child.stdin.on('error', () => {}); // kiln may stop reading early (an input past its limit): EPIPE is its answer
     child.stdin.end(opts.input ?? '');
   });
 }

@@ -64,6 +64,14 @@ const cases: Case[] = [
     dockerfile: `FROM scratch\nARG A0=${'a'.repeat(60_000)}\nARG A=$A0$A0$A0$A0\nENV B=\${A##*a*a*a*a*a*a*a*a*a*b} C=\${A%%a*a*a*a*a*a*b} D=\${A//a*a*a*b/x}\n`,
     seconds: 8,
   },
+  {
+    // 960,000 characters against 100 stars: past MAX_PATTERN_STEPS (a Pike VM is linear in each, not in both)
+    name: 'a pattern too costly to match (100 stars against a 960,000-character value)',
+    dockerfile: `FROM scratch\nARG A0=${'a'.repeat(60_000)}\nARG A1=$A0$A0$A0$A0\nARG A=$A1$A1$A1$A1\nENV B=\${A##${'a*'.repeat(100)}b}\n`,
+    error: /pattern too costly to match/,
+    line: 5,
+    seconds: 8,
+  },
   { name: 'WORKDIR 3,000 levels deep', dockerfile: `FROM scratch\n${lines(3000, (i) => `WORKDIR d${i}`)}\n`, error: /Linux allows paths of at most 4095/, seconds: 8 },
   { name: 'a line longer than 64 KiB', dockerfile: `FROM scratch\nRUN echo ${'x'.repeat(70_000)}\n`, error: /line greater than max allowed size/, line: 2, seconds: 8 },
   {
@@ -109,11 +117,26 @@ describe('Dockerfiles that try to make kiln spin', () => {
   }
 });
 
-describe('inputs that never end', () => {
+describe('inputs that never end, or are too big', () => {
   test('kiln image load /dev/zero ends: an empty archive', async () => {
     const r = await runKiln(['image', 'load', '/dev/zero'], { root: state.root });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/not an image archive/);
+  });
+  test('a Dockerfile past 16 MiB is refused, from a file or from stdin', async () => {
+    const big = join(dir, 'big');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(big);
+    // 17 MiB of short, valid lines: only the size is wrong
+    const text = `FROM scratch\n${'LABEL a=b\n'.repeat((17 << 20) / 10)}`;
+    await writeFile(join(big, 'Dockerfile'), text);
+    const fromFile = await runKiln(['build', big], { root: state.root });
+    expect(fromFile.code).toBe(2);
+    expect(fromFile.stderr).toMatch(/more than kiln reads of a build file \(16 MiB\)/);
+    const fromStdin = await runKiln(['build', '-f', '-', big], { root: state.root, input: text });
+    expect(fromStdin.code).toBe(2);
+    expect(fromStdin.stderr).toMatch(/the Dockerfile on stdin is longer than 16 MiB/);
+    for (const r of [fromFile, fromStdin]) expect(r.stderr).not.toMatch(CRASH_SIGNS);
   });
   test('kiln build -f /dev/zero is refused', async () => {
     const r = await runKiln(['build', '-f', '/dev/zero', dir], { root: state.root });

@@ -7,17 +7,17 @@
  * still wins during a stall.
  */
 import { afterEach, afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
-import { spawn } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { kilnBin, makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
+import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
 import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
 import { startFaultProxy, type Fault, type FaultProxy } from '../registry/fault-proxy.ts';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
 import { CRASH_SIGNS } from './helpers/clean-failure.ts';
 import { useHostGuard } from './helpers/host-guard.ts';
+import { runUntilSignalled } from './helpers/signalled-run.ts';
 
 let reg: BusyboxRegistry;
 let proxy: FaultProxy;
@@ -150,18 +150,11 @@ describe('registries that stall or lie', () => {
     const state = await tempStateDir();
     const ctx = await makeContext({ Dockerfile: `FROM ${proxy.host}/busybox:latest\nRUN true\n` });
     try {
-      const child = spawn(kilnBin, ['build', '--progress=plain', '--config', join(dir, 'slow.toml'), ctx.dir], { env: { ...process.env, KILN_ROOT: state.root }, stdio: ['ignore', 'ignore', 'pipe'] });
       // The image's config blob stalls while FROM resolves: no step has printed yet.
-      let sentAt = 0;
-      setTimeout(() => {
-        sentAt = performance.now();
-        child.kill('SIGTERM');
-      }, 1500);
-      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-      const after = performance.now() - sentAt;
-      console.log(`SIGTERM during a stall: exit ${code} ${Math.round(after)} ms after the signal`);
-      expect(code).toBe(143);
-      expect(after).toBeLessThan(2000);
+      const r = await runUntilSignalled(['build', '--progress=plain', '--config', join(dir, 'slow.toml'), ctx.dir], { root: state.root, sig: 'SIGTERM', delayMs: 1500 });
+      console.log(`SIGTERM during a stall: exit ${r.code} ${Math.round(r.afterSignalMs)} ms after the signal`);
+      expect(r.code).toBe(143);
+      expect(r.afterSignalMs).toBeLessThan(2000);
     } finally {
       await ctx.cleanup();
       await state.cleanup();

@@ -4,16 +4,16 @@
  * container, mount, secret file or temp dir, and the next build on the same state dir works.
  */
 import { afterEach, afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { kilnBin, makeContext, mountsUnder, runcContainers, runKiln, tempStateDir } from '../helpers/kiln.ts';
+import { makeContext, mountsUnder, runcContainers, runKiln, tempStateDir } from '../helpers/kiln.ts';
 import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
 import { makeTempDir, removeAll } from '../../src/util/fs.ts';
 import { useHostGuard } from './helpers/host-guard.ts';
+import { runUntilSignalled } from './helpers/signalled-run.ts';
 
 let reg: BusyboxRegistry;
 let big: string;
@@ -51,27 +51,6 @@ const phases: Phase[] = [
   { name: 'an image export', dockerfile: (b) => `FROM ${b}\nCOPY . /ctx/\nRUN echo copied\n`, when: /copied/, args: (d) => ['-o', `type=oci,dest=${d}.tar,compression-level=9`] },
 ];
 
-function runUntilSignalled(args: string[], root: string, when: RegExp, delayMs: number, sig: NodeJS.Signals): Promise<{ code: number | null; signalCode: string | null; afterSignalMs: number; stderr: string; pid: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(kilnBin, args, { env: { ...process.env, KILN_ROOT: root, NO_COLOR: '1', SIG_SECRET: 'sig-secret-value' }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    let sentAt = 0;
-    let armed = false;
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      if (!armed && when.test(stderr)) {
-        armed = true;
-        setTimeout(() => {
-          sentAt = performance.now();
-          child.kill(sig);
-        }, delayMs);
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signalCode) => resolve({ code, signalCode, afterSignalMs: sentAt ? performance.now() - sentAt : -1, stderr, pid: child.pid ?? 0 }));
-  });
-}
-
 /** Secret dirs and agent sockets the build left (they carry its pid). */
 const ownLeftovers = (pid: number) => [...readdirSync('/dev/shm'), ...readdirSync(tmpdir())].filter((n) => n.startsWith(`kiln-secret-${pid}-`) || n.startsWith(`kiln-ssh-${pid}-`));
 
@@ -90,7 +69,7 @@ describe('SIGTERM and SIGINT end a build within 2 s, and the next build works', 
         try {
           for (const f of readdirSync(big)) await Bun.write(join(ctx.dir, f), Bun.file(join(big, f)));
           const dest = join(out, `sig-${Math.random().toString(16).slice(2)}`);
-          const r = await runUntilSignalled(['build', '--progress=plain', ...(phase.args?.(dest) ?? []), ctx.dir], state.root, phase.when, delayMs, sig);
+          const r = await runUntilSignalled(['build', '--progress=plain', ...(phase.args?.(dest) ?? []), ctx.dir], { root: state.root, when: phase.when, delayMs, sig, env: { SIG_SECRET: 'sig-secret-value' } });
           if (r.code !== code) console.error(r.stderr.slice(-3000));
           console.log(`${sig} at +${delayMs} ms of ${phase.name}: exit ${r.code} ${Math.round(r.afterSignalMs)} ms after the signal`);
           expect(r.signalCode).toBeNull();
@@ -122,4 +101,30 @@ describe('SIGTERM and SIGINT end a build within 2 s, and the next build works', 
       }, 120_000);
     }
   }
+});
+
+describe('a second signal', () => {
+  test('exits at once, without waiting for the grace period, and still cleans up', async () => {
+    const state = await tempStateDir();
+    const phase = phases.find((p) => p.name === 'an image export')!;
+    const ctx = await makeContext({ Dockerfile: phase.dockerfile(reg.ref) });
+    try {
+      for (const f of readdirSync(big)) await Bun.write(join(ctx.dir, f), Bun.file(join(big, f)));
+      const dest = join(out, `sig2-${Math.random().toString(16).slice(2)}`);
+      const r = await runUntilSignalled(['build', '--progress=plain', ...phase.args!(dest), ctx.dir], { root: state.root, when: phase.when, delayMs: 200, sig: 'SIGTERM', againAfterMs: 100 });
+      console.log(`SIGTERM twice during an export: exit ${r.code} ${Math.round(r.afterSignalMs)} ms after the first`);
+      expect(r.code).toBe(143);
+      // the grace period is 1.5 s; the second signal's cleanup is capped at 0.4 s
+      expect(r.afterSignalMs).toBeLessThan(1200);
+      expect(runcContainers(state.root)).toEqual([]);
+      expect(mountsUnder(state.root)).toEqual([]);
+      expect(ownLeftovers(r.pid)).toEqual([]);
+      const doctor = await runKiln(['doctor', '--store'], { root: state.root });
+      if (doctor.code !== 0) console.error(doctor.stdout, doctor.stderr);
+      expect(doctor.code).toBe(0);
+    } finally {
+      await ctx.cleanup();
+      await state.cleanup();
+    }
+  }, 120_000);
 });
