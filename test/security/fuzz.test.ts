@@ -6,7 +6,7 @@
  * error, an internal error or a hang. Every 40th input is also run through dist/kiln: exit 0, 1 or 2, no
  * signal, no stack trace.
  */
-import { afterEach, afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,11 +78,8 @@ function runFuzzer(): Promise<{ lines: Line[]; hang?: number; exit: number | nul
   });
 }
 
-/** The host is checked after every test: nothing outside the state dir and the outputs changed. */
-const host = useHostGuard();
-afterEach(() => {
-  expect(host.guard.problems()).toEqual([]);
-});
+/** The host is checked after every test (useHostGuard). */
+useHostGuard();
 
 describe('Dockerfile fuzzer', () => {
   test(`${COUNT} mutated Dockerfiles (seed ${SEED}) end cleanly`, async () => {

@@ -6,9 +6,7 @@
  * the fault passes, else a clear error naming the host and what was being fetched. A signal
  * still wins during a stall.
  */
-import { afterEach, afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
@@ -18,15 +16,13 @@ import { makeTempDir, removeAll } from '../../src/util/fs.ts';
 import { CRASH_SIGNS } from './helpers/clean-failure.ts';
 import { useHostGuard } from './helpers/host-guard.ts';
 import { runUntilSignalled } from './helpers/signalled-run.ts';
+import { startStallingServers, type StallingServers } from './helpers/stalling-servers.ts';
 
 let reg: BusyboxRegistry;
 let proxy: FaultProxy;
 let dir: string;
 let config: string;
-/** An http server that answers headers, sends a little and stalls; and a TCP server that never speaks. */
-let stallingHttp: Server;
-let silentTcp: TcpServer;
-const sockets = new Set<Socket>();
+let stalling: StallingServers;
 const IDLE_S = 1;
 const ATTEMPTS = 2;
 
@@ -36,22 +32,10 @@ beforeAll(async () => {
   dir = await makeTempDir('kiln-netfault-');
   config = join(dir, 'kiln.toml');
   await writeFile(config, `[network]\nidle-timeout = "${IDLE_S}s"\nlow-speed-limit = "50KB"\nlow-speed-time = "2s"\nattempts = ${ATTEMPTS}\n`);
-  stallingHttp = createHttpServer((_req, res) => {
-    res.writeHead(200, { 'content-length': '100000' });
-    res.write('partial');
-  });
-  silentTcp = createTcpServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => stallingHttp.listen(0, '127.0.0.1', () => r()));
-  await new Promise<void>((r) => silentTcp.listen(0, '127.0.0.1', () => r()));
+  stalling = await startStallingServers();
 });
 afterAll(async () => {
-  stallingHttp?.closeAllConnections();
-  stallingHttp?.close();
-  for (const s of sockets) s.destroy();
-  silentTcp?.close();
+  await stalling?.close();
   await proxy?.close();
   await reg?.stop();
   if (dir) await removeAll(dir);
@@ -59,8 +43,6 @@ afterAll(async () => {
 beforeEach(() => {
   proxy.faults.length = 0;
 });
-
-const portOf = (s: Server | TcpServer) => (s.address() as { port: number }).port;
 
 async function build(dockerfile: string, extra: string[] = []) {
   const state = await tempStateDir();
@@ -99,11 +81,8 @@ const cases: Case[] = [
   { name: 'a push whose upload the registry stops reading', faults: [{ match: /\/blobs\/uploads\//, stallUpload: true }], error: /stalled: no data for/, push: true },
 ];
 
-/** The host is checked after every test: nothing outside the state dir and the outputs changed. */
-const host = useHostGuard();
-afterEach(() => {
-  expect(host.guard.problems()).toEqual([]);
-});
+/** The host is checked after every test (useHostGuard). */
+useHostGuard();
 
 describe('registries that stall or lie', () => {
   for (const c of cases) {
@@ -127,7 +106,7 @@ describe('registries that stall or lie', () => {
   }
 
   test('ADD of a URL whose server stalls', async () => {
-    const r = await build(`FROM ${reg.ref}\nADD http://127.0.0.1:${portOf(stallingHttp)}/file /f\n`);
+    const r = await build(`FROM ${reg.ref}\nADD http://127.0.0.1:${stalling.httpPort}/file /f\n`);
     console.log(`http stall: exit ${r.code} in ${r.seconds.toFixed(1)} s`);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot download http:\/\/127\.0\.0\.1:\d+\/file: 127\.0\.0\.1:\d+ stalled/);
@@ -136,7 +115,7 @@ describe('registries that stall or lie', () => {
   }, 60_000);
 
   test('ADD of a git repository whose server never speaks', async () => {
-    const r = await build(`FROM ${reg.ref}\nADD git://127.0.0.1:${portOf(silentTcp)}/repo.git /src\n`);
+    const r = await build(`FROM ${reg.ref}\nADD git://127.0.0.1:${stalling.silentPort}/repo.git /src\n`);
     console.log(`git stall: exit ${r.code} in ${r.seconds.toFixed(1)} s`);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/git ls-remote of git:\/\/127\.0\.0\.1:\d+\/repo\.git: 127\.0\.0\.1:\d+ stalled/);

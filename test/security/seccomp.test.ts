@@ -4,7 +4,7 @@
  * security.insecure with RUN --security=insecure lifts the profile. A static C probe (compiled
  * here with gcc) makes the calls inside the step.
  */
-import { afterEach, afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -36,11 +36,8 @@ async function probeIn(dockerfileRun: string, args: string[] = []): Promise<Reco
   }
 }
 
-/** The host is checked after every test: nothing outside the state dir and the outputs changed. */
-const host = useHostGuard();
-afterEach(() => {
-  expect(host.guard.problems()).toEqual([]);
-});
+/** The host is checked after every test (useHostGuard). */
+useHostGuard();
 
 describe('seccomp', () => {
   test('the default profile refuses what BuildKit refuses', async () => {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'bun:test';
+import { afterAll, afterEach, beforeAll, expect } from 'bun:test';
 import { makeTempDir, removeAll } from '../../../src/util/fs.ts';
 
 export interface HostGuard {
@@ -75,11 +75,17 @@ export async function hostGuard(): Promise<HostGuard> {
   };
 }
 
-/** A host guard made before the file's tests and removed after them; read `.guard` inside tests. */
+/**
+ * A host guard made before the file's tests and removed after them, checked after every test
+ * (the host must be as it was); read `.guard` inside tests.
+ */
 export function useHostGuard(): { guard: HostGuard } {
   const box = {} as { guard: HostGuard };
   beforeAll(async () => {
     box.guard = await hostGuard();
+  });
+  afterEach(() => {
+    expect(box.guard.problems()).toEqual([]);
   });
   afterAll(async () => {
     await box.guard?.cleanup();
