@@ -51,8 +51,7 @@ import { resolveLocalImage } from '../source/image-local.ts';
 import { importOciLayoutDir } from '../store/image-load.ts';
 import { exportCaches, loadCacheImports } from './cache-io.ts';
 import { inlineCacheField } from '../cache/plan.ts';
-import { layerBlob } from './result-image.ts';
-import type { createLayerBlob } from '../snapshot/pack.ts';
+import { layerBlob, type LayerWork } from './result-image.ts';
 
 export interface BuildOutcome {
   ran: number;
@@ -181,7 +180,13 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     const now = new Date();
     const images = new Map<string, Promise<ExportImage>>();
     const inline = req.cacheExports.some((c) => c.type === 'inline');
-    const makeLayer: typeof createLayerBlob = (dir, dest, opts) => pool.run('createLayerBlob', dir, dest, opts);
+    /** A progress row with bytes and rate (exports, pushes, layer tars). */
+    const transfer = (id: string, name: string, total?: number) => bytesReporter(progress, { digest: '', id, name, total });
+    const work: LayerWork = {
+      blob: (dirs, dest, opts, onBytes) => pool.runReporting('createLayerBlob', onBytes, dirs, dest, opts),
+      diff: (dirs, opts, onBytes) => pool.runReporting('layerDiff', onBytes, dirs, opts),
+      row: (name, total) => transfer(`layer ${name}`, name, total),
+    };
     /** Platform `t`'s image with these options: made once per distinct options in this build. */
     const imageWith = (o: ImageOptions, t = 0): Promise<ExportImage> => {
       const key = `${t}:${imageOptionsKey(o)}`;
@@ -189,10 +194,12 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       if (!p) {
         const target = targets[t]!;
         // The frontend's annotations, under the output's own.
-        const lo = result.annotations ? { ...o, annotations: { ...result.annotations, ...o.annotations } } : o;
+        const annotated = result.annotations ? { ...o, annotations: { ...result.annotations, ...o.annotations } } : o;
+        // An attestation names the manifest it is about: such an image is stored as it will be pushed.
+        const lo = { ...annotated, keep: o.keep && !req.provenance };
         const ref = refs[t]!;
         const config = inline && ref.kind === 'snapshot' ? { ...target.config, ...inlineCacheField(store, keyed.values(), ref.id) } : target.config;
-        p = imageOfRef(store, ref, config, now, makeLayer, lo).then(async (img) => {
+        p = imageOfRef(store, ref, config, now, work, lo).then(async (img) => {
           if (!req.provenance) return img;
           const input = provenanceInput(req, target.definition, await readBuildFile(req), req.provenance.mode, startedOn, req.provenance.builderId);
           const cfg = img.config as unknown as { os?: string; architecture?: string; variant?: string };
@@ -204,7 +211,6 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       return p;
     };
     /** What an exporter gets: the image, and every platform's for a multi-platform build. */
-    const transfer = (id: string, name: string, total?: number) => bytesReporter(progress, { digest: '', id, name, total });
     const sourceWith = async (o: ImageOptions): Promise<ExportSource> => ({
       image: await imageWith(o),
       names: req.tags,
@@ -243,7 +249,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     for (const name of pushes) {
       stopIfCanceled();
       const started = Date.now();
-      const digest = await pushImage(store, registry, name, (line) => progress.emit({ type: 'info', message: `push ${name}: ${line}`, time: Date.now() }), transfer);
+      const digest = await pushImage(store, registry, name, (line) => progress.emit({ type: 'info', message: `push ${name}: ${line}`, time: Date.now() }), transfer, work);
       progress.emit({ type: 'info', message: `pushed ${name} (${digest}) in ${((Date.now() - started) / 1000).toFixed(1)}s`, time: Date.now() });
     }
     stopIfCanceled();
@@ -255,7 +261,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       keyed: [...keyed.values()],
       results: refs.map((r) => (r.kind === 'snapshot' ? r.id : null)),
       layerBlob: (o) => async (top) => {
-        const b = await layerBlob(store, top, makeLayer, { compression: o.compression, level: o.level, force: o.force });
+        const b = await layerBlob(store, top, work, { compression: o.compression, level: o.level, force: o.force });
         return { ...b, path: store.content.path(b.digest) };
       },
     });

@@ -7,6 +7,7 @@ import { openStoreAfterCrash } from './open-store.ts';
 import { loadConfig, registryOptions } from './config.ts';
 import { registryClientFor } from './registry-client.ts';
 import { pushImage } from './image-push.ts';
+import { isKeptLayer, materializeKeptLayer } from './kept-layers.ts';
 import { loadImageArchive } from '../store/image-load.ts';
 import { contentReader, walkImage } from '../store/image-walk.ts';
 import { familiarImageName, normalizeImageName } from '../exporter/image-name.ts';
@@ -145,10 +146,11 @@ async function saveImages(store: Store, names: string[], dest: string): Promise<
       dockerManifest.push({ Config: p(doc.config.digest), RepoTags: [familiarImageName(name)], Layers: doc.layers.map((l) => p(l.digest)) });
     }
   }
-  // The blobs these names reach.
+  // The blobs these names reach (layers kept as snapshots written out uncompressed first, as docker save writes them).
   for (const { rec } of recs) {
     const g = await walkImage(rec.target, contentReader(store.content));
     if (g.missing.length) throw new KilnError(`image ${rec.name}: ${g.missing[0]} is not in the content store`, { kind: 'input', hint: 'kiln doctor --store' });
+    for (const l of g.leaves) if (await isKeptLayer(store, l.digest)) await materializeKeptLayer(store, l.digest as Digest);
     for (const d of [...g.nodes.map((n) => n.digest), ...g.leaves.map((l) => l.digest)]) blobs.add(d.replace(/^sha256:/, ''));
   }
   const p = pack();

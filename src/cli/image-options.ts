@@ -22,6 +22,11 @@ export interface ImageOptions {
   epoch?: number;
   /** Clamp file times in the layers this build made to `epoch` (new blobs). */
   rewriteTimestamp: boolean;
+  /**
+   * The image stays in the local store and nothing asked for a compression: the layers the
+   * build made are kept uncompressed, as their snapshots (result-image.ts LayerOptions.keep).
+   */
+  keep: boolean;
 }
 
 /** Keys each output type accepts (BuildKit's; some only accepted, e.g. `unpack` for containerd). */
@@ -96,10 +101,11 @@ export function imageOptions(spec: OutputSpec, epoch?: string): ImageOptions {
     indexAnnotations,
     epoch: epochSeconds,
     rewriteTimestamp: boolAttr(spec, 'rewrite-timestamp', false),
+    keep: spec.type === 'image' && !boolAttr(spec, 'push', false) && ['compression', 'compression-level', 'force-compression'].every((k) => a[k] === undefined),
   };
 }
 
 /** A key for memoizing the image built with these options (one per distinct set of layer blobs and config). */
 export function imageOptionsKey(o: ImageOptions): string {
-  return JSON.stringify([o.compression, o.level, o.force, o.epoch, o.rewriteTimestamp, o.annotations]);
+  return JSON.stringify([o.compression, o.level, o.force, o.epoch, o.rewriteTimestamp, o.annotations, o.keep]);
 }

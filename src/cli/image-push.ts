@@ -8,11 +8,14 @@ import { tap } from '../util/tap.ts';
 import { contentReader, walkImage } from '../store/image-walk.ts';
 import type { Digest } from '../util/digest.ts';
 import { KilnError } from '../util/errors.ts';
+import { distributableImage } from './kept-layers.ts';
+import type { LayerWork } from './result-image.ts';
 
 /**
  * Pushes the local image store's `name` to its registry: every config and layer the
  * registry lacks, then each manifest by digest (children before their index), the top one
- * under the name's tag. Returns the pushed digest.
+ * under the name's tag. Layers the store keeps uncompressed as snapshots are compressed
+ * first (kept-layers.ts) and the name then points at that form. Returns the pushed digest.
  */
 export async function pushImage(
   store: Store,
@@ -20,9 +23,13 @@ export async function pushImage(
   name: string,
   log: (line: string) => void = () => {},
   transfer?: (id: string, name: string, total?: number) => { add(n: number): void; done(): void },
+  work?: LayerWork,
 ): Promise<string> {
-  const rec = store.images.get(name);
-  if (!rec) throw new KilnError(`no image ${name} in the local store`, { kind: 'usage', hint: 'kiln image ls lists them' });
+  const stored = store.images.get(name);
+  if (!stored) throw new KilnError(`no image ${name} in the local store`, { kind: 'usage', hint: 'kiln image ls lists them' });
+  const target = await distributableImage(store, stored.target, work);
+  if (target.digest !== stored.target.digest) store.images.put(name, target);
+  const rec = { ...stored, target };
   const ref = parseReference(name);
   const g = await walkImage(rec.target, contentReader(store.content));
   const missing = [...g.missing, ...(await Promise.all(g.leaves.map(async (l) => ((await store.content.has(l.digest as Digest)) ? [] : [l.digest])))).flat()];

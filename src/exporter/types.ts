@@ -13,6 +13,11 @@ export interface ExportLayer {
   diffId: Digest;
   /** A file holding exactly the blob bytes; exporters stream it and verify digest and size. */
   blobPath: string;
+  /**
+   * Set when the layer is kept as a snapshot and its (uncompressed) blob is not written:
+   * only the local image store takes such layers (store/built-layers.ts).
+   */
+  kept?: { snapshot: string };
 }
 
 export interface ExportImage {

@@ -7,11 +7,9 @@
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import { readlink, rename, rm } from 'node:fs/promises';
 import { allLayers, mergedEntries } from './merged-layers.ts';
-import { PassThrough, Transform, type Writable } from 'node:stream';
+import { PassThrough, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { constants as zc } from 'node:zlib';
-import { createParallelGzip } from './parallel-gzip.ts';
-import * as zlib from 'node:zlib';
+import { createChunkedCompressor, type Member, type ReusableMember } from './chunked-compress.ts';
 import { pack, type Header, type Pack } from 'tar-stream';
 import { createDigester, type Digest } from '../util/digest.ts';
 import { tempName } from '../util/fs.ts';
@@ -172,12 +170,42 @@ export async function packTrees(
   await piping;
 }
 
+export interface LayerBlobOptions {
+  compression?: 'gzip' | 'zstd' | 'none';
+  level?: number;
+  clampMtime?: number;
+  /** Told the bytes of tar packed so far, chunk by chunk (progress; not passed across threads). */
+  onBytes?: (n: number) => void;
+  /** Members of earlier blobs with this compression and level, by the sha256 of their bytes (chunked-compress.ts). */
+  reuse?: Record<string, ReusableMember>;
+}
+
+/**
+ * The diff id and size of the layer `dir` (or a group of layer dirs, top first) would have,
+ * without writing it anywhere: the tar is packed and hashed, nothing more.
+ */
+export async function layerDiff(dir: string | string[], opts: Pick<LayerBlobOptions, 'clampMtime' | 'onBytes'> = {}): Promise<{ diffId: Digest; size: number }> {
+  const hash = createDigester();
+  const onBytes = opts.onBytes ?? (() => {});
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      onBytes(chunk.byteLength);
+      cb();
+    },
+  });
+  await packDirectory(dir, sink, { mode: 'layer', clampMtime: opts.clampMtime });
+  return { diffId: hash.digest(), size: hash.size };
+}
+
 export interface LayerBlob {
   digest: Digest;
   size: number;
   diffId: Digest;
   uncompressedSize: number;
   mediaType: string;
+  /** The gzip members or zstd frames of a compressed blob (chunked-compress.ts). */
+  members?: Member[];
 }
 
 /**
@@ -188,18 +216,19 @@ export interface LayerBlob {
 export async function createLayerBlob(
   dir: string | string[],
   destPath: string,
-  opts: { compression?: 'gzip' | 'zstd' | 'none'; level?: number; clampMtime?: number } = {},
+  opts: LayerBlobOptions = {},
 ): Promise<LayerBlob> {
   const compression = opts.compression ?? 'gzip';
   const tarHash = createDigester();
   const blobHash = createDigester();
   const tmp = tempName(destPath);
   const tarStream = new PassThrough();
-  const compressor = createCompressor(compression, opts.level);
+  const compressor = createCompressor(compression, opts.level, opts.reuse);
+  const onBytes = opts.onBytes ?? (() => {});
   try {
     await Promise.all([
       packDirectory(dir, tarStream, { mode: 'layer', clampMtime: opts.clampMtime }),
-      pipeline(tarStream, tap((c) => tarHash.update(c)), compressor, tap((c) => blobHash.update(c)), createWriteStream(tmp)),
+      pipeline(tarStream, tap((c) => (tarHash.update(c), onBytes(c.byteLength))), compressor, tap((c) => blobHash.update(c)), createWriteStream(tmp)),
     ]);
     await rename(tmp, destPath);
   } catch (err) {
@@ -212,27 +241,28 @@ export async function createLayerBlob(
     diffId: tarHash.digest(),
     uncompressedSize: tarHash.size,
     mediaType: layerMediaType('oci', compression),
+    members: compressor.members?.(),
   };
 }
 
-const zstd = zlib as unknown as { createZstdCompress(o?: object): Transform; constants: Record<string, number> };
-
-/** The compressing stream of a layer blob: gzip on every core (parallel-gzip.ts), zstd, or none. */
-export function createCompressor(compression: Compression, level?: number): Transform {
-  if (compression === 'gzip') return createParallelGzip({ level: level ?? zc.Z_DEFAULT_COMPRESSION });
-  if (compression === 'zstd') return zstd.createZstdCompress(level !== undefined ? { params: { [zstd.constants.ZSTD_c_compressionLevel!]: level } } : undefined);
-  return new PassThrough();
+/**
+ * The compressing stream of a layer blob: gzip members or zstd frames on every core, reusing
+ * members of earlier blobs (chunked-compress.ts), or none.
+ */
+export function createCompressor(compression: Compression, level?: number, reuse?: Record<string, ReusableMember>): Transform & { members?(): Member[] } {
+  if (compression === 'none') return new PassThrough();
+  return createChunkedCompressor({ compression, level, reuse: reuse ? new Map(Object.entries(reuse)) : undefined });
 }
 
 /**
  * A layer blob in another compression, from `src` (compressed with `from`) to `destPath`: the
  * same tar stream, so the diff id stays the same (force-compression of pulled layers).
  */
-export async function recompressLayerBlob(src: string, from: Compression, destPath: string, to: Compression, level?: number): Promise<{ digest: Digest; size: number; mediaType: string }> {
+export async function recompressLayerBlob(src: string, from: Compression, destPath: string, to: Compression, level?: number, onBytes: (n: number) => void = () => {}): Promise<{ digest: Digest; size: number; mediaType: string }> {
   const hash = createDigester();
   const tmp = tempName(destPath);
   try {
-    await pipeline(createReadStream(src), decompressor(from), createCompressor(to, level), tap((c) => hash.update(c)), createWriteStream(tmp));
+    await pipeline(createReadStream(src), decompressor(from), tap((c) => onBytes(c.byteLength)), createCompressor(to, level), tap((c) => hash.update(c)), createWriteStream(tmp));
     await rename(tmp, destPath);
   } catch (err) {
     await rm(tmp, { force: true });

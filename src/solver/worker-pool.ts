@@ -12,6 +12,8 @@ type Result<T extends TaskName> = Awaited<ReturnType<WorkerTasks[T]>>;
  */
 export interface WorkerPool {
   run<T extends TaskName>(task: T, ...args: Parameters<WorkerTasks[T]>): Promise<Result<T>>;
+  /** run(), with `onProgress` told the byte counts the task reports (task-progress.ts). */
+  runReporting<T extends TaskName>(task: T, onProgress: (n: number) => void, ...args: Parameters<WorkerTasks[T]>): Promise<Result<T>>;
   close(): void;
 }
 
@@ -23,7 +25,7 @@ interface Slot {
 export function createWorkerPool(size = Math.max(1, availableParallelism())): WorkerPool {
   const slots: Slot[] = [];
   const queue: (() => void)[] = [];
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; slot: Slot }>();
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; slot: Slot; onProgress?: (n: number) => void }>();
   let nextId = 1;
 
   const release = (slot: Slot) => {
@@ -42,9 +44,13 @@ export function createWorkerPool(size = Math.max(1, availableParallelism())): Wo
       if (slots.length < size) {
         const worker = startWorker('./solver/worker.ts');
         const slot: Slot = { worker, busy: true };
-        worker.onmessage = (e: MessageEvent<{ id: number; result?: unknown; error?: FlatError }>) => {
+        worker.onmessage = (e: MessageEvent<{ id: number; result?: unknown; error?: FlatError; progress?: number }>) => {
           const p = pending.get(e.data.id);
           if (!p) return;
+          if (e.data.progress !== undefined) {
+            p.onProgress?.(e.data.progress);
+            return;
+          }
           pending.delete(e.data.id);
           release(p.slot);
           if (e.data.error) p.reject(unflattenError(e.data.error));
@@ -67,18 +73,19 @@ export function createWorkerPool(size = Math.max(1, availableParallelism())): Wo
     }
   };
 
-  async function run(task: TaskName, ...args: unknown[]): Promise<unknown> {
+  async function runReporting(task: TaskName, onProgress: ((n: number) => void) | undefined, ...args: unknown[]): Promise<unknown> {
     const slot = await acquire();
     (slot.worker as unknown as { ref?: () => void }).ref?.();
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject, slot });
+      pending.set(id, { resolve, reject, slot, onProgress });
       slot.worker.postMessage({ id, task, args });
     });
   }
 
   const pool: WorkerPool = {
-    run: run as WorkerPool['run'],
+    run: ((task: TaskName, ...args: unknown[]) => runReporting(task, undefined, ...args)) as WorkerPool['run'],
+    runReporting: runReporting as WorkerPool['runReporting'],
     close() {
       for (const s of slots) s.worker.terminate();
       slots.length = 0;

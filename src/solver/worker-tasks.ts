@@ -1,4 +1,5 @@
-import type { createLayerBlob } from '../snapshot/pack.ts';
+import type { createLayerBlob, layerDiff } from '../snapshot/pack.ts';
+import { taskProgress } from './task-progress.ts';
 import type { checksumTree } from '../source/local-checksum.ts';
 import type { copyFiles } from './ops/file-copy.ts';
 
@@ -8,7 +9,11 @@ import type { copyFiles } from './ops/file-copy.ts';
  * module on first use, so a worker is ready for its first task as early as possible.
  */
 export const workerTasks = {
-  createLayerBlob: async (dir: string | string[], dest: string, opts?: Parameters<typeof createLayerBlob>[2]) => (await import('../snapshot/pack.ts')).createLayerBlob(dir, dest, opts),
+  /** A layer blob; reports the bytes of tar packed (task-progress.ts). */
+  createLayerBlob: async (dir: string | string[], dest: string, opts?: Parameters<typeof createLayerBlob>[2]) =>
+    (await import('../snapshot/pack.ts')).createLayerBlob(dir, dest, { ...opts, onBytes: taskProgress() }),
+  /** A layer's diff id and size, nothing written; reports the bytes of tar packed. */
+  layerDiff: async (dir: string | string[], opts?: Parameters<typeof layerDiff>[1]) => (await import('../snapshot/pack.ts')).layerDiff(dir, { ...opts, onBytes: taskProgress() }),
   /** A context's checksum and the bytes it read. */
   checksumTree: async (root: string, filter?: Parameters<typeof checksumTree>[1]) => (await import('../source/local-checksum.ts')).checksumTreeRead(root, filter),
   /** COPY/ADD: file reads, writes and archive extraction (mounts are made by the caller). */

@@ -1,6 +1,7 @@
 /** Worker thread entry: runs named tasks from worker-tasks.ts for the pool. */
 import { workerTasks, type TaskName } from './worker-tasks.ts';
 import { flattenError } from '../util/errors.ts';
+import { withTaskProgress } from './task-progress.ts';
 
 interface Request {
   id: number;
@@ -13,7 +14,7 @@ self.onmessage = async (e: MessageEvent<Request>) => {
   try {
     const fn = workerTasks[task] as (...a: unknown[]) => Promise<unknown>;
     if (!fn) throw new Error(`unknown worker task ${task}`);
-    const result = await fn(...args);
+    const result = await withTaskProgress((progress) => postMessage({ id, progress }), () => fn(...args));
     postMessage({ id, result });
   } catch (err) {
     postMessage({ id, error: flattenError(err) });

@@ -33,13 +33,16 @@ export function createImageSource(resolver: ImageResolver, hostPlatform: Platfor
           throw new KilnError(`image ${ref}: ${layers.length} layers but ${diffIds.length} diff ids in its config`, { kind: 'input' });
         }
         const chainIds = chainIdsOf(diffIds);
-        const blobs = layers.map((l, i) =>
-          ctx.store.snapshots.byChainId(chainIds[i]!) ? Promise.resolve() : ensureBlob(ctx.store, resolver, img.ref, l as Descriptor, ctx),
-        );
+        // A pulled layer's snapshot, or one this machine built (an image of the local store keeps those as snapshots).
+        const snapshotOf = (chainId: string) => {
+          const built = ctx.store.builtLayers.byChainId(chainId);
+          return ctx.store.snapshots.byChainId(chainId) ?? (built ? ctx.store.snapshots.get(built) : undefined);
+        };
+        const blobs = layers.map((l, i) => (snapshotOf(chainIds[i]!) ? Promise.resolve() : ensureBlob(ctx.store, resolver, img.ref, l as Descriptor, ctx)));
         blobs.forEach((b) => b.catch(() => {}));
         let parent: string | null = null;
         for (let i = 0; i < layers.length; i++) {
-          const existing = ctx.store.snapshots.byChainId(chainIds[i]!);
+          const existing = snapshotOf(chainIds[i]!);
           if (existing) {
             parent = existing.id;
             continue;

@@ -57,6 +57,12 @@ CREATE TABLE IF NOT EXISTS cache_mounts (
   last_used INTEGER NOT NULL,
   size INTEGER
 );
+CREATE TABLE IF NOT EXISTS built_layers (
+  chain_id TEXT PRIMARY KEY,
+  diff_id TEXT NOT NULL,
+  snapshot TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS built_layers_diff_id ON built_layers(diff_id);
 CREATE TABLE IF NOT EXISTS step_history (
   ident TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -76,6 +82,8 @@ function migrate(db: DatabaseSync): void {
   if (!cols.includes('joins_parent')) db.exec('ALTER TABLE snapshots ADD COLUMN joins_parent INTEGER NOT NULL DEFAULT 0');
   // 1: recorded from an imported cache with its blob, the layer dir made on first use (snapshot/unpack.ts).
   if (!cols.includes('lazy')) db.exec('ALTER TABLE snapshots ADD COLUMN lazy INTEGER NOT NULL DEFAULT 0');
+  // Bytes of the image layer's uncompressed tar (its diff id is diff_id), once measured.
+  if (!cols.includes('diff_size')) db.exec('ALTER TABLE snapshots ADD COLUMN diff_size INTEGER');
 }
 
 export function openDb(path: string): Db {

@@ -151,11 +151,17 @@ async function sweep(db: Db, layout: StateLayout, counts: PruneResult): Promise<
   };
   // Layers pulled from images stay while a kept snapshot builds on them (marked here).
   for (const r of db.prepare('SELECT snapshot FROM cache').all() as { snapshot: string | null }[]) mark(r.snapshot);
+  // Layers of the image store kept as snapshots (built-layers.ts) stay while a name reaches them.
+  const reached = await imageBlobs(db, layout);
+  const built = db.prepare('SELECT chain_id, diff_id, snapshot FROM built_layers').all() as { chain_id: string; diff_id: string; snapshot: string }[];
+  for (const b of built) if (reached.has(b.diff_id.slice('sha256:'.length))) mark(b.snapshot);
   const dead = snaps.filter((s) => !live.has(s.id));
   db.exec('BEGIN IMMEDIATE');
   try {
     const del = db.prepare('DELETE FROM snapshots WHERE id = ?');
     for (const s of dead) del.run(s.id);
+    const delBuilt = db.prepare('DELETE FROM built_layers WHERE chain_id = ?');
+    for (const b of built) if (!live.has(b.snapshot)) delBuilt.run(b.chain_id);
     db.exec('COMMIT');
   } catch (err) {
     db.exec('ROLLBACK');
@@ -169,7 +175,7 @@ async function sweep(db: Db, layout: StateLayout, counts: PruneResult): Promise<
     if (/^[0-9a-f]{12}$/.test(name) && !named.has(name)) await removeAll(join(layout.snapshots, name));
   }
   const keepBlobs = new Set(snaps.filter((s) => live.has(s.id) && s.blob_digest).map((s) => s.blob_digest!.slice('sha256:'.length)));
-  for (const hex of await imageBlobs(db, layout)) keepBlobs.add(hex);
+  for (const hex of reached) keepBlobs.add(hex);
   for (const name of await readdir(layout.blobs).catch(() => [] as string[])) {
     if (keepBlobs.has(name) || !/^[0-9a-f]{64}$/.test(name)) continue;
     await removeAll(join(layout.blobs, name));

@@ -12,6 +12,7 @@ import { ensureReserve, withSpace } from './reserve.ts';
 import { openLeases, type Leases } from './leases.ts';
 import { openCacheMounts, type CacheMounts } from './cache-mounts.ts';
 import { openImages, type Images } from './images.ts';
+import { openBuiltLayers, type BuiltLayers } from './built-layers.ts';
 
 /** Everything under one state dir, opened once per process. */
 export interface Store {
@@ -24,6 +25,7 @@ export interface Store {
   leases: Leases;
   cacheMounts: CacheMounts;
   images: Images;
+  builtLayers: BuiltLayers;
   meta: Meta;
   close(): void;
 }
@@ -71,6 +73,7 @@ export async function openStore(root: string): Promise<Store> {
     leases: openLeases(db),
     cacheMounts: openCacheMounts(db),
     images: openImages(db),
+    builtLayers: openBuiltLayers(db),
     meta: openMeta(db),
     close: () => {
       try {
@@ -86,6 +89,6 @@ export async function openStore(root: string): Promise<Store> {
 export { resolveStateDir, stateLayout } from './state-dir.ts';
 export { recoverStateDir } from './recover.ts';
 export { diskFullError, ensureReserve, isDiskFull, withSpace } from './reserve.ts';
-export type { ContentStore, SnapshotStore, CacheRecords, StateLayout, StepHistory, CacheMounts, Images };
+export type { ContentStore, SnapshotStore, CacheRecords, StateLayout, StepHistory, CacheMounts, Images, BuiltLayers };
 export type { ImageRecord } from './images.ts';
 export type { SnapshotRecord, ActiveSnapshot } from './snapshots.ts';

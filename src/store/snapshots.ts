@@ -12,6 +12,12 @@ export interface SnapshotRecord {
   parent: string | null;
   chainId: string | null;
   blob: { digest: Digest; size: number; mediaType: string; diffId: Digest } | null;
+  /**
+   * The image layer's uncompressed identity (sha256 and size of its deterministic tar), once
+   * measured; a snapshot may know it without having a blob (the local image store keeps
+   * layers uncompressed, made from the snapshot when an output needs them).
+   */
+  diff: LayerDiff | null;
   /** The snapshot whose layer directory this one shares (merge re-parents layers), or null. */
   fsId: string | null;
   /**
@@ -19,6 +25,11 @@ export interface SnapshotRecord {
    * of its own, but exported together with the parent as one image layer (layerGroups).
    */
   joinsParent: boolean;
+}
+
+export interface LayerDiff {
+  diffId: Digest;
+  size: number;
 }
 
 /**
@@ -79,6 +90,8 @@ export interface SnapshotStore {
   /** Records, base first, ending with `id`. */
   chain(id: string | null): SnapshotRecord[];
   setBlob(id: string, blob: NonNullable<SnapshotRecord['blob']>): void;
+  /** Records the image layer's diff id and uncompressed size (for every snapshot sharing the layer dir). */
+  setDiff(id: string, diff: LayerDiff): void;
   /** Records the layer's apparent size (bytes), when its maker knows it (else measured on demand). */
   setSize(id: string, size: number): void;
   /**
@@ -101,6 +114,7 @@ interface Row {
   blob_size: number | null;
   blob_media_type: string | null;
   diff_id: string | null;
+  diff_size: number | null;
   fs_id: string | null;
   joins_parent: number | null;
 }
@@ -113,6 +127,7 @@ function toRecord(r: Row): SnapshotRecord {
     blob: r.blob_digest
       ? { digest: r.blob_digest as Digest, size: r.blob_size ?? 0, mediaType: r.blob_media_type ?? '', diffId: r.diff_id as Digest }
       : null,
+    diff: r.diff_id && r.diff_size !== null && r.diff_size !== undefined ? { diffId: r.diff_id as Digest, size: r.diff_size } : null,
     fsId: r.fs_id,
     joinsParent: !!r.joins_parent,
   };
@@ -239,8 +254,8 @@ export function openSnapshotStore(db: Db, root: string): SnapshotStore {
       const now = Date.now();
       const b = layer.blob;
       db.prepare(
-        'INSERT INTO snapshots (id, parent, chain_id, blob_digest, blob_size, blob_media_type, diff_id, fs_id, joins_parent, created_at, last_used) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(id, parent, b?.digest ?? null, b?.size ?? null, b?.mediaType ?? null, b?.diffId ?? null, fsId, layer.joinsParent && parent ? 1 : 0, now, now);
+        'INSERT INTO snapshots (id, parent, chain_id, blob_digest, blob_size, blob_media_type, diff_id, diff_size, fs_id, joins_parent, created_at, last_used) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(id, parent, b?.digest ?? null, b?.size ?? null, b?.mediaType ?? null, b?.diffId ?? layer.diff?.diffId ?? null, layer.diff?.size ?? null, fsId, layer.joinsParent && parent ? 1 : 0, now, now);
       return get(id)!;
     },
     setSize(id, size) {
@@ -258,6 +273,10 @@ export function openSnapshotStore(db: Db, root: string): SnapshotStore {
         fsId,
         fsId,
       );
+    },
+    setDiff(id, diff) {
+      const fsId = get(id)?.fsId ?? id;
+      db.prepare('UPDATE snapshots SET diff_id = ?, diff_size = ? WHERE id = ? OR fs_id = ?').run(diff.diffId, diff.size, fsId, fsId);
     },
   };
 }

@@ -116,13 +116,17 @@ export async function verifyStore(db: Db, layout: StateLayout): Promise<StoreRep
     problems.push(...(await checkLayerIdentity(s, byId, join(layout.blobs, hex))));
   }
 
-  // Images: every blob a name reaches must be there.
+  // Images: every blob a name reaches must be there, or be a layer kept as a recorded snapshot (built-layers.ts).
+  const ids = new Set(snaps.map((s) => s.id));
+  const built = db.prepare('SELECT diff_id, snapshot FROM built_layers').all() as { diff_id: string; snapshot: string }[];
+  for (const b of built) if (!ids.has(b.snapshot)) problems.push(`built layer ${b.diff_id}: its snapshot ${b.snapshot} is missing`);
+  const keptLayers = new Set(built.filter((b) => ids.has(b.snapshot)).map((b) => b.diff_id));
   const images = db.prepare('SELECT name, digest, media_type FROM images').all() as { name: string; digest: string; media_type: string }[];
   const inStore = (d: string) => blobNames.has(d.replace(/^sha256:/, ''));
   for (const img of images) {
     const g = await walkImage({ digest: img.digest, mediaType: img.media_type }, (d) => (inStore(d) ? readFile(join(layout.blobs, d.replace(/^sha256:/, ''))) : Promise.resolve(undefined)));
     for (const d of g.missing) problems.push(`image ${img.name}: ${inStore(d) ? `${d} is not a manifest or index` : `blob ${d} is missing`}`);
-    for (const l of g.leaves) if (!inStore(l.digest)) problems.push(`image ${img.name}: blob ${l.digest} is missing`);
+    for (const l of g.leaves) if (!inStore(l.digest) && !keptLayers.has(l.digest)) problems.push(`image ${img.name}: blob ${l.digest} is missing`);
   }
 
   const usedDirs = new Set(snaps.map((s) => s.fs_id ?? s.id));
