@@ -4,7 +4,7 @@
  * lexical order with each directory before its contents, numeric owners, empty user and
  * group names, whole-second mtimes, no atime/ctime, hard links as link entries.
  */
-import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, createWriteStream, openSync, readSync, type Stats } from 'node:fs';
 import { readlink, rename, rm } from 'node:fs/promises';
 import { allLayers, mergedEntries } from './merged-layers.ts';
 import { PassThrough, Transform, Writable } from 'node:stream';
@@ -64,8 +64,35 @@ async function addEntry(p: Pack, h: Headers, file?: string): Promise<void> {
     });
     return;
   }
+  // Files up to SMALL_FILE are read in one call (a stream per file costs more than the reading);
+  // larger ones are streamed in big reads. Never through a symlink put in place of the file.
+  if ((header.size ?? 0) <= SMALL_FILE) {
+    const body = readWhole(file, header.size ?? 0);
+    await new Promise<void>((res, rej) => p.entry(header, body, (err) => (err ? rej(err) : res())));
+    return;
+  }
   const entry = p.entry(header);
-  await pipeline(createReadStream(file), entry as unknown as Writable);
+  await pipeline(createReadStream(file, { fd: openSync(file, NOFOLLOW_READ), highWaterMark: 1 << 20 }), entry as unknown as Writable);
+}
+
+const SMALL_FILE = 4 << 20;
+const NOFOLLOW_READ = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW;
+
+/** The whole of a file of `size` bytes (as lstat gave it). */
+function readWhole(file: string, size: number): Buffer {
+  const fd = openSync(file, NOFOLLOW_READ);
+  try {
+    const buf = Buffer.allocUnsafe(size);
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, buf, off, size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return off === size ? buf : buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
