@@ -30,6 +30,7 @@ import { createRawJsonPrinter } from '../src/progress/rawjson.ts';
 import { createTtyPrinter } from '../src/progress/tty.ts';
 import type { ProgressSink } from '../src/progress/events.ts';
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { kilnBin } from '../test/helpers/kiln.ts';
@@ -181,8 +182,23 @@ function exportBench(): void {
     };
     const gzipMs = timeShell(`gzip -6 -c ${file} > /dev/null`);
     const shaMs = timeShell(`sha256sum ${file} > /dev/null`);
+    const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
     console.log(row(`export: ${EXPORT_MIB} MiB layer, -o type=oci`, (secs ?? 0) * 1000, 'gzip -6, one thread', gzipMs));
+    if (has('pigz')) console.log(row('', (secs ?? 0) * 1000, `pigz -6 -p ${availableParallelism()}`, timeShell(`pigz -6 -p ${availableParallelism()} -c ${file} > /dev/null`)));
+    if (has('zstd')) console.log(`${'  zstd -3 -T0 of the same bytes'.padEnd(38)} ${(timeShell(`zstd -3 -T0 -c ${file} > /dev/null`) / 1000).toFixed(2).padStart(8)} s`);
     console.log(`${'  sha256 of the same bytes'.padEnd(38)} ${(shaMs / 1000).toFixed(2).padStart(8)} s   peak RSS of kiln ${((rssKb ?? 0) / 1024).toFixed(0)} MB`);
+    // Cold build into kiln's image store (-t: no compression), then --push of it to the local registry.
+    const timed = (args: string[], root: string) => {
+      const r = spawnSync('/usr/bin/time', ['-f', '%e %M', kilnBin, ...args], { env: { ...process.env, KILN_ROOT: root }, encoding: 'utf8' });
+      const [s, kb] = (r.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
+      return `${(s ?? 0).toFixed(2).padStart(8)} s   peak RSS ${((kb ?? 0) / 1024).toFixed(0)} MB`;
+    };
+    const storeRoot = join(disk.dir, 'state-store');
+    console.log(`${'  cold build -t (image store)'.padEnd(38)} ${timed(['build', '--progress=none', '-t', 'kiln-bench/big', ctx], storeRoot)}`);
+    const pushName = `${reg.registry.host}/kiln-bench/big:1`;
+    spawnSync(kilnBin, ['image', 'tag', 'kiln-bench/big', pushName], { env: { ...process.env, KILN_ROOT: storeRoot } });
+    console.log(`${'  kiln image push (compresses once)'.padEnd(38)} ${timed(['image', 'push', pushName], storeRoot)}`);
+    console.log(`${'  kiln image push again (HEAD only)'.padEnd(38)} ${timed(['image', 'push', pushName], storeRoot)}`);
     const docker = process.env.DOCKER ?? 'docker';
     if (dockerAvailable(docker)) {
       // Cold on both sides: COPY of the file and the layer committed (BuildKit: into the engine's
@@ -228,6 +244,23 @@ function mixedContextBench(dir: string): void {
   console.log(`${'  rebuild after editing one file'.padEnd(38)} ${(edit / 1000).toFixed(2).padStart(8)} s   ×${(edit / first).toFixed(2)} of the first build`);
   const same = median(timeCommand(kilnBin, margs, Math.min(N, 5), { KILN_ROOT: mstate }));
   console.log(`${'  rebuild, nothing changed'.padEnd(38)} ${(same / 1000).toFixed(2).padStart(8)} s`);
+  // The tar and local exporters of the (cached) image, interleaved with tar and cp -a of the same tree.
+  const runs: Record<string, number[]> = { tarOut: [], tarCf: [], localOut: [], cpA: [] };
+  for (let i = 0; i < Math.min(N, 3); i++) {
+    const t = (k: string, f: () => void) => {
+      const t0 = performance.now();
+      f();
+      runs[k]!.push(performance.now() - t0);
+    };
+    t('tarOut', () => timeCommand(kilnBin, ['build', '--progress=none', '-o', `type=tar,dest=${join(dir, 'out.tar')}`, mixed], 1, { KILN_ROOT: mstate }));
+    t('tarCf', () => spawnSync('sh', ['-c', `tar -cf - -C ${mixed} . > ${join(dir, 'out2.tar')}`]));
+    spawnSync('rm', ['-rf', join(dir, 'out.tar'), join(dir, 'out2.tar'), join(dir, 'lout'), join(dir, 'cpout')]);
+    t('localOut', () => timeCommand(kilnBin, ['build', '--progress=none', '-o', `type=local,dest=${join(dir, 'lout')}`, mixed], 1, { KILN_ROOT: mstate }));
+    t('cpA', () => spawnSync('cp', ['-a', mixed, join(dir, 'cpout')]));
+    spawnSync('rm', ['-rf', join(dir, 'lout'), join(dir, 'cpout')]);
+  }
+  console.log(row('  -o type=tar of the image', median(runs.tarOut!), 'tar -cf of the tree', median(runs.tarCf!)));
+  console.log(row('  -o type=local of the image', median(runs.localOut!), 'cp -a of the tree', median(runs.cpA!)));
   const docker = process.env.DOCKER ?? 'docker';
   if (!dockerAvailable(docker)) {
     console.log('  (no Docker engine answered: BuildKit comparison skipped)');

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what kiln's build, demo and tests need, only what is missing: Debian packages
 # (git, runc, crun, docker-registry, skopeo, umoci, busybox-static, attr, bzip2, xz-utils, openssh-client, python3, openssl,
-# qemu-user-static; gcc and libc6-dev for the seccomp probe, e2fsprogs for the full-disk test), the arm64 busybox-static binary for multi-platform tests (.cache/), and npm packages.
+# qemu-user-static; gcc and libc6-dev for the seccomp probe, e2fsprogs for the full-disk test; pigz and zstd for the bench floors), the arm64 busybox-static binary for multi-platform tests (.cache/), and npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for pair in git:git runc:runc crun:crun docker-registry:docker-registry skopeo:skopeo umoci:umoci busybox-static:/bin/busybox attr:setfattr bzip2:bzip2 xz-utils:xz openssh-client:ssh-agent python3:/usr/bin/python3 openssl:openssl qemu-user-static:qemu-aarch64-static gcc:gcc e2fsprogs:mkfs.ext4; do
+for pair in git:git runc:runc crun:crun docker-registry:docker-registry skopeo:skopeo umoci:umoci busybox-static:/bin/busybox attr:setfattr bzip2:bzip2 xz-utils:xz openssh-client:ssh-agent python3:/usr/bin/python3 openssl:openssl qemu-user-static:qemu-aarch64-static gcc:gcc e2fsprogs:mkfs.ext4 pigz:pigz zstd:zstd; do
   pkg=${pair%%:*}; bin=${pair#*:}
   if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "$bin" ]; then missing+=("$pkg"); fi
 done
