@@ -184,7 +184,7 @@ function exportBench(): void {
     const shaMs = timeShell(`sha256sum ${file} > /dev/null`);
     const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
     console.log(row(`export: ${EXPORT_MIB} MiB layer, -o type=oci`, (secs ?? 0) * 1000, 'gzip -6, one thread', gzipMs));
-    if (has('pigz')) console.log(row('', (secs ?? 0) * 1000, `pigz -6 -p ${availableParallelism()}`, timeShell(`pigz -6 -p ${availableParallelism()} -c ${file} > /dev/null`)));
+    if (has('pigz')) console.log(row('  the same, against every core', (secs ?? 0) * 1000, `pigz -6 -p ${availableParallelism()}`, timeShell(`pigz -6 -p ${availableParallelism()} -c ${file} > /dev/null`)));
     if (has('zstd')) console.log(`${'  zstd -3 -T0 of the same bytes'.padEnd(38)} ${(timeShell(`zstd -3 -T0 -c ${file} > /dev/null`) / 1000).toFixed(2).padStart(8)} s`);
     console.log(`${'  sha256 of the same bytes'.padEnd(38)} ${(shaMs / 1000).toFixed(2).padStart(8)} s   peak RSS of kiln ${((rssKb ?? 0) / 1024).toFixed(0)} MB`);
     // Cold build into kiln's image store (-t: no compression), then --push of it to the local registry.

@@ -132,7 +132,7 @@ export async function packTrees(
   };
   const links = new Map<string, string>();
   const p = pack();
-  const piping = pipeline(p as unknown as NodeJS.ReadableStream, out as Writable);
+  const piping = pipeline(p as unknown as NodeJS.ReadableStream, coalesce(), out as Writable);
 
   const walk = async (dirs: string[], pre: string, rel: string, layers: number[]): Promise<void> => {
     for (const e of mergedEntries(dirs, rel, layers, isOpaque)) {
@@ -195,6 +195,32 @@ export async function packTrees(
     throw err;
   }
   await piping;
+}
+
+/**
+ * Joins the many small buffers tar-stream emits (a header, a body, padding: a few per entry)
+ * into writes of about WRITE_BATCH bytes: a write per small piece costs more than the tar.
+ */
+const WRITE_BATCH = 1 << 20;
+
+function coalesce(): Transform {
+  let parts: Buffer[] = [];
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (chunk.byteLength >= WRITE_BATCH && size === 0) return cb(null, chunk);
+      parts.push(chunk);
+      size += chunk.byteLength;
+      if (size < WRITE_BATCH) return cb();
+      const out = Buffer.concat(parts, size);
+      parts = [];
+      size = 0;
+      cb(null, out);
+    },
+    flush(cb) {
+      cb(null, size ? Buffer.concat(parts, size) : undefined);
+    },
+  });
 }
 
 export interface LayerBlobOptions {
