@@ -3,10 +3,13 @@
  * owners, symlinks (copied, never followed), hard links (kept as links inside the copy),
  * fifos and device nodes (through mknod), mtimes and atimes. File data is copied by the
  * kernel (copyFile), never buffered whole. Sockets are skipped. Extended attributes are
- * not copied.
+ * not copied. Calls on one entry are synchronous (an asynchronous call per chown, chmod and utimes
+ * cost more than the copy); file data of big files is copied asynchronously, and the event loop
+ * gets a turn every YIELD_EVERY entries, so signals and progress are never held up for long.
  */
 import { spawn } from 'node:child_process';
-import { copyFile, chmod, lchown, link, lstat, lutimes, mkdir, readdir, readlink, rename, rm, symlink, utimes } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import * as fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -48,12 +51,17 @@ async function copyChildren(srcDir: string, dstDir: string, state: CopyState): P
   for (const name of names) await copyEntry(join(srcDir, name), join(dstDir, name), state);
 }
 
+const YIELD_EVERY = 256;
+const SYNC_COPY_MAX = 1 << 20;
+let sinceYield = 0;
+
 async function copyEntry(src: string, dst: string, state: CopyState): Promise<void> {
+  if (++sinceYield >= YIELD_EVERY) {
+    sinceYield = 0;
+    await new Promise((r) => setImmediate(r));
+  }
   // A name listed but not there: overlay lists a whiteout in a directory it does not merge.
-  const st = await lstat(src, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
+  const st = fs.lstatSync(src, { bigint: true, throwIfNoEntry: false });
   if (!st) return;
   if (st.isDirectory()) {
     await prepareDir(dst, state);
@@ -69,8 +77,10 @@ async function copyEntry(src: string, dst: string, state: CopyState): Promise<vo
     if (firstCopy !== undefined) {
       await link(firstCopy, target);
     } else {
-      if (st.isFile()) await copyFile(src, target);
-      else if (st.isSymbolicLink()) await symlink(await readlink(src), target);
+      if (st.isFile()) {
+        if (st.size <= BigInt(SYNC_COPY_MAX)) fs.copyFileSync(src, target);
+        else await copyFile(src, target);
+      } else if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(src), target);
       else await makeNode(target, st);
       await applyMeta(target, st, state, st.isSymbolicLink());
     }
@@ -101,15 +111,15 @@ async function replace(tmp: string, dst: string): Promise<void> {
 
 /** Owner first (chown clears setuid bits), then mode, then times. */
 async function applyMeta(path: string, st: BigIntStats, state: CopyState, isLink: boolean): Promise<void> {
-  if (state.canChown) await lchown(path, Number(st.uid), Number(st.gid));
+  if (state.canChown) fs.lchownSync(path, Number(st.uid), Number(st.gid));
   const atime = Number(st.atimeNs) / 1e9;
   const mtime = Number(st.mtimeNs) / 1e9;
   if (isLink) {
-    await lutimes(path, atime, mtime);
+    fs.lutimesSync(path, atime, mtime);
     return;
   }
-  await chmod(path, Number(st.mode & 0o7777n));
-  await utimes(path, atime, mtime);
+  fs.chmodSync(path, Number(st.mode & 0o7777n));
+  fs.utimesSync(path, atime, mtime);
 }
 
 /** fifo, character or block device via mknod(1): node has no mknod call. */
