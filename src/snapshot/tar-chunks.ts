@@ -6,9 +6,12 @@
  *   block hashes to 0 mod ENTRY_DIVISOR, once the chunk has MIN_CHUNK bytes; at any entry
  *   start once it has TARGET_CHUNK bytes;
  * - inside a file's data, every TARGET_CHUNK bytes from the start of that data.
- * Bytes after the end-of-archive marker stay in the last chunk.
+ * No chunk is longer than MAX_CHUNK: where no cut comes (after the end-of-archive marker, inside
+ * an extended header whose size field says a terabyte), one is made every MAX_CHUNK bytes. Size
+ * fields are not trusted: in-data cuts are made as the bytes arrive, never listed ahead.
  */
 export const TARGET_CHUNK = 1 << 20;
+export const MAX_CHUNK = 4 * TARGET_CHUNK;
 const MIN_CHUNK = TARGET_CHUNK / 4;
 const ENTRY_DIVISOR = 64;
 
@@ -39,9 +42,9 @@ export class TarChunker {
   /** Absolute offsets: where the current chunk starts, where the received bytes end. */
   private start = 0;
   private end = 0;
-  /** The next header to read; in-data cut candidates before it. */
+  /** The next header to read; the next in-data cut candidate before it (Infinity: none). */
   private nextHeader = 0;
-  private dataCuts: number[] = [];
+  private dataCut = Infinity;
   private afterExtended = false;
   private ended = false;
   private checkedEntryStart = -1;
@@ -53,11 +56,12 @@ export class TarChunker {
     this.end += data.byteLength;
     const out: Buffer[] = [];
     for (;;) {
-      while (this.dataCuts.length && this.dataCuts[0]! <= this.end) {
-        const c = this.dataCuts.shift()!;
+      while (this.dataCut <= this.end) {
+        const c = this.dataCut;
+        this.dataCut = c + TARGET_CHUNK < this.nextHeader ? c + TARGET_CHUNK : Infinity;
         if (c - this.start >= TARGET_CHUNK) out.push(this.cut(c));
       }
-      if (this.dataCuts.length || this.ended || this.nextHeader + BLOCK > this.end) break;
+      if (this.dataCut !== Infinity || this.ended || this.nextHeader + BLOCK > this.end) break;
       const h = this.read(this.nextHeader, BLOCK);
       const at = this.nextHeader;
       if (h.every((b) => b === 0)) {
@@ -74,9 +78,11 @@ export class TarChunker {
       const dataStart = at + BLOCK;
       const dataEnd = dataStart + Math.ceil(size / BLOCK) * BLOCK;
       this.afterExtended = EXTENDED.has(type);
-      if (!this.afterExtended) for (let c = dataStart + TARGET_CHUNK; c < dataEnd; c += TARGET_CHUNK) this.dataCuts.push(c);
+      if (!this.afterExtended && dataStart + TARGET_CHUNK < dataEnd) this.dataCut = dataStart + TARGET_CHUNK;
       this.nextHeader = dataEnd;
     }
+    // No cut in sight (trailing bytes, a lying size): bounded anyway, never before the header still to read.
+    while (this.end - this.start >= MAX_CHUNK && (this.ended || this.nextHeader >= this.start + MAX_CHUNK)) out.push(this.cut(this.start + MAX_CHUNK));
     return out;
   }
 
