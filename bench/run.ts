@@ -22,7 +22,7 @@
  *                remote-cache build when a Docker engine answers
  *   convert      10,000-instruction Dockerfiles (ENV, ARG, mixed, RUN) through `kiln debug llb`
  *                vs `kiln version` (the process's own start): conversion must stay linear
- * BENCH_ONLY=context|export|progress|remote-cache|convert runs one scenario alone.
+ * BENCH_ONLY=context|export|progress|remote-cache|convert|parallel|cached runs one scenario alone.
  */
 import { closeSync, createWriteStream, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { createPlainPrinter } from '../src/progress/plain.ts';
@@ -47,9 +47,11 @@ const state = await makeTempDir('kiln-bench-state-');
 const work = await makeTempDir('kiln-bench-');
 const env = { KILN_ROOT: state };
 const reg = await withBusyboxRegistry();
-if (['export', 'context', 'progress', 'remote-cache', 'convert'].includes(process.env.BENCH_ONLY ?? '')) {
+if (['export', 'context', 'progress', 'remote-cache', 'convert', 'parallel', 'cached'].includes(process.env.BENCH_ONLY ?? '')) {
   try {
     if (process.env.BENCH_ONLY === 'export') exportBench();
+    else if (process.env.BENCH_ONLY === 'parallel') parallelBench();
+    else if (process.env.BENCH_ONLY === 'cached') cachedRebuild(work, 'ctx', 2000, state);
     else if (process.env.BENCH_ONLY === 'convert') convertBench();
     else if (process.env.BENCH_ONLY === 'remote-cache') remoteCacheBench({ base: reg.ref, host: reg.registry.host, work, runs: Math.min(N, 5) });
     else if (process.env.BENCH_ONLY === 'progress') progressBench();
@@ -87,24 +89,6 @@ try {
   const scratchMs = median(timeCommand(kilnBin, ['build', '--progress=quiet', scratch], N, env));
   console.log(row('build: FROM scratch + LABEL', scratchMs, 'spawn /bin/true', trueMs));
 
-  const cachedRebuild = (root: string, dir: string, files: number, stateDir: string) => {
-    const ctx = join(root, dir);
-    for (let i = 0; i < files; i++) {
-      const d = join(ctx, `d${i % 50}`);
-      mkdirSync(d, { recursive: true });
-      writeFileSync(join(d, `f${i}.txt`), `file ${i}\n`.repeat(100 + (i % 300)));
-    }
-    const lines = ['ARG BASE', 'FROM ${BASE}', 'WORKDIR /app', 'COPY . /app', 'RUN ls -R /app | wc -l > /count'];
-    for (let i = 0; i < 25; i++) lines.push(i % 2 ? `ENV V${i}=${i}` : `LABEL l${i}=${i}`);
-    writeFileSync(join(ctx, 'Dockerfile'), `${lines.join('\n')}\n`);
-    const args = ['build', '--progress=quiet', '--build-arg', `BASE=${reg.ref}`, ctx];
-    settle(); // files written in the last 2 s are always re-read (racy): measure a tree at rest
-    timeCommand(kilnBin, args, 1, { KILN_ROOT: stateDir }); // cold build fills the cache
-    const ms = median(timeCommand(kilnBin, args, N, { KILN_ROOT: stateDir }));
-    const floor = hashTreeMs(ctx);
-    console.log(row(`cached rebuild: 30 instr, ${files.toLocaleString('en')} files`, ms, `sha256 ${(floor.bytes / 2 ** 20).toFixed(1)} MiB`, floor.ms));
-    return { ctx, ms };
-  };
   cachedRebuild(work, 'ctx', 2000, state);
   convertBench();
 
@@ -127,6 +111,38 @@ try {
     disk.cleanup();
   }
 
+  parallelBench();
+  progressBench();
+  remoteCacheBench({ base: reg.ref, host: reg.registry.host, work, runs: Math.min(N, 5) });
+  exportBench();
+} finally {
+  await reg.stop();
+  await removeAll(work);
+  await removeAll(state);
+}
+
+/** A fully cached rebuild of a 30-instruction Dockerfile over `files` files, next to sha256 of the context. */
+function cachedRebuild(root: string, dir: string, files: number, stateDir: string): { ctx: string; ms: number } {
+  const ctx = join(root, dir);
+  for (let i = 0; i < files; i++) {
+    const d = join(ctx, `d${i % 50}`);
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, `f${i}.txt`), `file ${i}\n`.repeat(100 + (i % 300)));
+  }
+  const lines = ['ARG BASE', 'FROM ${BASE}', 'WORKDIR /app', 'COPY . /app', 'RUN ls -R /app | wc -l > /count'];
+  for (let i = 0; i < 25; i++) lines.push(i % 2 ? `ENV V${i}=${i}` : `LABEL l${i}=${i}`);
+  writeFileSync(join(ctx, 'Dockerfile'), `${lines.join('\n')}\n`);
+  const args = ['build', '--progress=quiet', '--build-arg', `BASE=${reg.ref}`, ctx];
+  settle(); // files written in the last 2 s are always re-read (racy): measure a tree at rest
+  timeCommand(kilnBin, args, 1, { KILN_ROOT: stateDir }); // cold build fills the cache
+  const ms = median(timeCommand(kilnBin, args, N, { KILN_ROOT: stateDir }));
+  const floor = hashTreeMs(ctx);
+  console.log(row(`cached rebuild: 30 instr, ${files.toLocaleString('en')} files`, ms, `sha256 ${(floor.bytes / 2 ** 20).toFixed(1)} MiB`, floor.ms));
+  return { ctx, ms };
+}
+
+/** Four independent `RUN sleep 2` stages against the longest stage alone, and the runtime's own floor. */
+function parallelBench(): void {
   // The longest stage is measured, not assumed: the same build with that one stage alone.
   const parallelBuild = (n: number) => {
     const dir = join(work, `parallel${n}`);
@@ -141,14 +157,6 @@ try {
   console.log(row('parallel: 4 stages x RUN sleep 2', parMs, 'the longest stage alone', oneMs));
   const runcMs = runtimeStartFloor(work);
   if (runcMs) console.log(`${'  runtime floor: 4 x runc run at once'.padEnd(38)} ${(runcMs.four / 1000).toFixed(2).padStart(8)} s   one alone ${(runcMs.one / 1000).toFixed(2)} s`);
-
-  progressBench();
-  remoteCacheBench({ base: reg.ref, host: reg.registry.host, work, runs: Math.min(N, 5) });
-  exportBench();
-} finally {
-  await reg.stop();
-  await removeAll(work);
-  await removeAll(state);
 }
 
 /**

@@ -54,8 +54,8 @@ cli
   .option('--config <file>', 'Config file (default: $KILN_CONFIG or /etc/kiln/kiln.toml)')
   .example('kiln build -t app -o type=oci,dest=app.tar .')
   .action(async (context: string | undefined, flags: Record<string, unknown>) => {
-    // A worker thread boots while the build modules load (it hashes the context first).
-    (await import('../solver/worker-pool.ts')).prestartWorker();
+    // The worker threads boot while the build modules load (one hashes the context first).
+    (await import('../solver/worker-pool.ts')).prestartWorkers();
     const { runBuildCommand } = await import('./run-build.ts');
     await runBuildCommand(context === STDIN_ARG ? '-' : context, flags);
   });

@@ -153,6 +153,38 @@ export async function xattrReader(): Promise<((path: string, name: string) => Ui
   };
 }
 
+/** Every extended attribute of one path: name → value (undefined when it has none). */
+export type XattrLookup = (path: string) => Map<string, Uint8Array> | undefined;
+
+/**
+ * Extended attributes of the paths under `dirs`, looked up one path at a time. With FFI, each
+ * lookup is an llistxattr(2) (and an lgetxattr(2) per name) of the path itself, made when
+ * asked: no second walk of the tree. Without FFI, one getfattr spawn per dir reads them all
+ * first (listXattrsTree).
+ */
+export async function treeXattrs(dirs: string[]): Promise<XattrLookup> {
+  const c = await libc();
+  if (c) {
+    const names = new Uint8Array(64 * 1024);
+    const value = new Uint8Array(64 * 1024);
+    const decoder = new TextDecoder();
+    return (path) => {
+      const len = c.llistxattr(path, names);
+      if (len <= 0) return undefined;
+      const out = new Map<string, Uint8Array>();
+      for (const name of decoder.decode(names.subarray(0, len)).split('\0')) {
+        if (!name) continue;
+        const n = c.lgetxattr(path, name, value);
+        if (n >= 0) out.set(name, value.slice(0, n));
+      }
+      return out.size ? out : undefined;
+    };
+  }
+  const all = new Map<string, Map<string, Uint8Array>>();
+  for (const d of dirs) for (const [k, v] of await listXattrsTree(d)) all.set(k, v);
+  return (path) => all.get(path);
+}
+
 /** Whether copyXattrs can work in this runtime. */
 export async function canCopyXattrs(): Promise<boolean> {
   return (await libc()) !== undefined;

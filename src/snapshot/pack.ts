@@ -13,7 +13,7 @@ import { createChunkedCompressor, type Member, type ReusableMember } from './chu
 import { pack, type Header, type Pack } from 'tar-stream';
 import { createDigester, type Digest } from '../util/digest.ts';
 import { tempName } from '../util/fs.ts';
-import { listXattrsTree } from '../platform/linux-fs.ts';
+import { treeXattrs } from '../platform/linux-fs.ts';
 import { layerMediaType } from '../oci/media-types.ts';
 import { decompressor, type Compression } from '../oci/decompress.ts';
 import { tap } from '../util/tap.ts';
@@ -124,10 +124,9 @@ export async function packTrees(
   opts: { mode: PackMode; clampMtime?: number; extra?: { name: string; bytes: Uint8Array }[] },
 ): Promise<void> {
   const baseHeader = (name: string, st: Stats) => header(name, st, opts.clampMtime);
-  const xattrs = new Map<string, Map<string, Uint8Array>>();
-  for (const t of trees) for (const d of typeof t.dir === 'string' ? [t.dir] : t.dir) for (const [k, v] of await listXattrsTree(d)) xattrs.set(k, v);
+  const xattrs = await treeXattrs(trees.flatMap((t) => (typeof t.dir === 'string' ? [t.dir] : t.dir)));
   const isOpaque = (abs: string) => {
-    const v = xattrs.get(abs)?.get(OPAQUE);
+    const v = xattrs(abs)?.get(OPAQUE);
     return !!v && Buffer.from(v).toString() === 'y';
   };
   const links = new Map<string, string>();
@@ -138,7 +137,7 @@ export async function packTrees(
     for (const e of mergedEntries(dirs, rel, layers, isOpaque)) {
       const { abs, st, name: n } = e;
       const r = pre + e.rel;
-      const attrs = xattrs.get(abs);
+      const attrs = xattrs(abs);
       const pax: Record<string, string> = {};
       for (const [k, v] of [...(attrs ?? new Map())].sort(([a], [b]) => (a < b ? -1 : 1))) {
         if (keepXattr(k)) pax[`SCHILY.xattr.${k}`] = Buffer.from(v).toString('latin1');

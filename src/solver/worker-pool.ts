@@ -15,6 +15,8 @@ export interface WorkerPool {
   /** run(), with `onProgress` told the byte counts the task reports (task-progress.ts). */
   runReporting<T extends TaskName>(task: T, onProgress: (n: number) => void, ...args: Parameters<WorkerTasks[T]>): Promise<Result<T>>;
   close(): void;
+  /** How many workers the pool runs at most. */
+  readonly size: number;
 }
 
 interface Slot {
@@ -86,6 +88,7 @@ export function createWorkerPool(size = Math.max(1, availableParallelism())): Wo
   const pool: WorkerPool = {
     run: ((task: TaskName, ...args: unknown[]) => runReporting(task, undefined, ...args)) as WorkerPool['run'],
     runReporting: runReporting as WorkerPool['runReporting'],
+    size,
     close() {
       for (const s of slots) s.worker.terminate();
       slots.length = 0;
@@ -103,9 +106,11 @@ export function sharedWorkerPool(): WorkerPool {
 }
 
 /**
- * Boots one worker of the shared pool now: `kiln build` calls this first thing, so the worker
- * starts while the rest of kiln loads and is ready when the context checksum needs it.
+ * Boots every worker of the shared pool now: `kiln build` calls this first thing, so the
+ * workers start (and load their tasks' code) while the rest of kiln loads, and are ready
+ * when the context checksum, the first COPY or the first layer needs one.
  */
-export function prestartWorker(): void {
-  void sharedWorkerPool().run('ping').catch(() => {});
+export function prestartWorkers(): void {
+  const pool = sharedWorkerPool();
+  for (let i = 0; i < pool.size; i++) void pool.run('ping').catch(() => {});
 }

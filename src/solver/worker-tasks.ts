@@ -22,9 +22,21 @@ export const workerTasks = {
   cloneLayer: async (from: string | string[], to: string) => (await import('../snapshot/clone-layer.ts')).cloneLayer(from, to),
   /** Diff ops compared tree by tree (see diff-trees.ts). */
   diffTrees: async (lower: string | undefined, upper: string, out: string) => (await import('../snapshot/diff-trees.ts')).diffTrees(lower, upper, out),
-  /** Nothing: starting a worker early (while the rest of kiln loads) hides its start-up time. */
-  ping: async () => true,
+  /**
+   * Answers at once, then loads every task's module in the background: a worker started early
+   * (while the rest of kiln loads) has its start-up and its first task's loading behind it.
+   */
+  ping: async () => {
+    void warmUp();
+    return true;
+  },
 };
+
+let warming: Promise<unknown> | undefined;
+function warmUp(): Promise<unknown> {
+  warming ??= Promise.all([import('../snapshot/pack.ts'), import('./ops/file-copy.ts'), import('../source/local-checksum.ts')]).catch(() => {});
+  return warming;
+}
 
 export type WorkerTasks = typeof workerTasks;
 export type TaskName = keyof WorkerTasks;

@@ -107,6 +107,34 @@ describe('applyLayer + overlay', () => {
     expect(names).not.toContain('keep');
   });
 
+  test('extended attributes travel as SCHILY.xattr records; overlay\'s own never do', async () => {
+    const dir = await applyTo('x', [{ name: 'bin/ping', body: 'elf' }, { name: 'plain', body: 'p' }, { name: 'd/', type: 'directory' }]);
+    const set = (path: string, name: string, value: string) => expect(spawnSync('setfattr', ['-h', '-n', name, '-v', value, join(dir, path)]).status).toBe(0);
+    set('bin/ping', 'security.capability', '0sAQAAAgAgAAAAAAAAAAAAAAAAAAA=');
+    set('bin/ping', 'user.kiln', 'yes');
+    set('d', 'trusted.overlay.opaque', 'y');
+    const out = join(base, 'x.tar');
+    const { createWriteStream } = await import('node:fs');
+    await packDirectory(dir, createWriteStream(out), { mode: 'layer' });
+    const { extract } = await import('tar-stream');
+    const pax = new Map<string, Record<string, string> | undefined>();
+    const ex = extract();
+    ex.on('entry', (h, stream, next) => {
+      pax.set(h.name, h.pax as Record<string, string> | undefined);
+      stream.resume();
+      stream.on('end', next);
+    });
+    const { createReadStream } = await import('node:fs');
+    await new Promise<void>((res, rej) => createReadStream(out).pipe(ex).on('finish', res).on('error', rej));
+    const ping = pax.get('bin/ping')!;
+    expect(Buffer.from(ping['SCHILY.xattr.security.capability']!, 'latin1').toString('base64')).toBe('AQAAAgAgAAAAAAAAAAAAAAAAAAA=');
+    expect(ping['SCHILY.xattr.user.kiln']).toBe('yes');
+    expect(pax.get('plain') ?? undefined).toBeUndefined();
+    // The opaque mark becomes a .wh..wh..opq entry, not an xattr record.
+    expect(Object.keys(pax.get('d/') ?? {}).filter((k) => k.includes('trusted'))).toEqual([]);
+    expect(pax.has('d/.wh..wh..opq')).toBe(true);
+  });
+
   test('a layer tar of the same tree is the same bytes every time', async () => {
     const l1 = await applyTo('l1', [{ name: 'b', body: 'b' }, { name: 'a/z', body: 'z' }, { name: 'a/y', type: 'symlink', linkname: '../b' }]);
     const one = await createLayerBlob(l1, join(base, 'one.tgz'));
