@@ -176,6 +176,8 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       if (signal?.aborted) throw new KilnError('build canceled', { kind: 'canceled' });
     };
     stopIfCanceled();
+    // The steps' files go to disk while the outputs are made (settled before the build returns).
+    void store.unsynced.sync();
     const solved = { ref: refs[0]!, ran: [...ran], cached: [...cached].filter((d) => !ran.has(d)) };
     const now = new Date();
     const images = new Map<string, Promise<ExportImage>>();
@@ -269,6 +271,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     return outcome;
   } finally {
     pool.close();
+    await store.settle().catch(() => {});
     store.close();
   }
 }

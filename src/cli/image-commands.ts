@@ -33,6 +33,7 @@ async function withStore<T>(flags: ImageFlags, fn: (store: Store) => Promise<T>)
   try {
     return await fn(store);
   } finally {
+    await store.settle().catch(() => {});
     store.close();
   }
 }

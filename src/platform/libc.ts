@@ -58,15 +58,33 @@ const cstr = (s: string | null) => (s === null ? null : Buffer.from(`${s}\0`));
 
 type Symbols = Record<string, (...a: unknown[]) => unknown>;
 
+/**
+ * A C string in a buffer reused from call to call: for the calls made once per file of a tree
+ * (the l*xattr reads), where a fresh Buffer per call costs more than the syscall. Each scratch
+ * serves one argument of one call at a time (FFI calls are synchronous).
+ */
+function scratchCstr(): (s: string) => Uint8Array {
+  const enc = new TextEncoder();
+  let buf = new Uint8Array(4096);
+  return (s) => {
+    if (s.length * 3 + 1 > buf.byteLength) buf = new Uint8Array(s.length * 3 + 1);
+    const { written } = enc.encodeInto(s, buf);
+    buf[written] = 0;
+    return buf;
+  };
+}
+
 /** The Libc calls over a runtime's raw symbols (both runtimes take buffers and BigInt u64s alike). */
 function bind(sym: Symbols, errno: () => number): Libc {
   const n = (v: unknown) => Number(v);
+  const pathArg = scratchCstr();
+  const nameArg = scratchCstr();
   const fdOrErrno = (v: unknown) => (n(v) < 0 ? -errno() : n(v));
   return {
     mount: (source, target, fstype, flags, data) => n(sym.mount!(cstr(source), cstr(target), cstr(fstype), BigInt(flags), cstr(data))),
     umount2: (target, flags) => n(sym.umount2!(cstr(target), flags)),
-    llistxattr: (path, buf) => n(sym.llistxattr!(cstr(path), buf, BigInt(buf.byteLength))),
-    lgetxattr: (path, name, buf) => n(sym.lgetxattr!(cstr(path), cstr(name), buf, BigInt(buf.byteLength))),
+    llistxattr: (path, buf) => n(sym.llistxattr!(pathArg(path), buf, BigInt(buf.byteLength))),
+    lgetxattr: (path, name, buf) => n(sym.lgetxattr!(pathArg(path), nameArg(name), buf, BigInt(buf.byteLength))),
     lsetxattr: (path, name, value, flags) => n(sym.lsetxattr!(cstr(path), cstr(name), value, BigInt(value.byteLength), flags)),
     openat2: (dirfd, path, flags, mode, resolve) => fdOrErrno(sym.syscall!(BigInt(SYS_OPENAT2), BigInt(dirfd), cstr(path), openHow(flags, mode, resolve), 24n)),
     open: (path, flags) => fdOrErrno(sym.open!(cstr(path), flags)),

@@ -16,7 +16,16 @@ export interface OverlayOptions {
   workDir?: string;
   target: string;
   readonly?: boolean;
+  /**
+   * Mount with overlay's `volatile` option (Linux 5.10+; ignored where the kernel lacks it): no
+   * sync of the upper dir's file system on unmount or on the step's fsyncs. Only for upper dirs
+   * that are thrown away or committed through the store (whose SyncTracker syncs once per build).
+   */
+  volatile?: boolean;
 }
+
+/** Whether this kernel takes overlay's `volatile` option; learnt at the first writable mount. */
+let volatileWorks: boolean | undefined;
 
 const PAGE_LIMIT = 4000;
 
@@ -34,8 +43,21 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
     await mount(o.lowerDirs[0]!, o.target, 'bind', 'bind,ro');
     return;
   }
+  if (!o.volatile || !o.upperDir || volatileWorks === false) return mountWith(o, []);
+  if (volatileWorks) return mountWith(o, ['volatile']);
+  try {
+    await mountWith(o, ['volatile']);
+    volatileWorks = true;
+  } catch {
+    // An older kernel: the same mount without it (whose failure, if any, is the real one).
+    await mountWith(o, []);
+    volatileWorks = false;
+  }
+}
+
+async function mountWith(o: OverlayOptions, extra: string[]): Promise<void> {
   const opts = (dirs: string[], upper?: string, work?: string) =>
-    [`lowerdir=${dirs.join(':')}`, upper ? `upperdir=${upper}` : '', work ? `workdir=${work}` : '', o.readonly && upper ? 'ro' : '']
+    [`lowerdir=${dirs.join(':')}`, upper ? `upperdir=${upper}` : '', work ? `workdir=${work}` : '', o.readonly && upper ? 'ro' : '', ...extra]
       .filter(Boolean)
       .join(',');
   let options = opts(o.lowerDirs, o.upperDir, o.workDir);

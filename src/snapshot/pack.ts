@@ -4,13 +4,14 @@
  * lexical order with each directory before its contents, numeric owners, empty user and
  * group names, whole-second mtimes, no atime/ctime, hard links as link entries.
  */
-import { closeSync, constants as fsConstants, createReadStream, createWriteStream, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, createWriteStream, openSync, type Stats } from 'node:fs';
 import { readlink, rename, rm } from 'node:fs/promises';
 import { allLayers, mergedEntries } from './merged-layers.ts';
 import { PassThrough, Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import { createChunkedCompressor, type Member, type ReusableMember } from './chunked-compress.ts';
-import { pack, type Header, type Pack } from 'tar-stream';
+import { TarWriter, type TarHeader } from './tar-writer.ts';
 import { createDigester, type Digest } from '../util/digest.ts';
 import { tempName } from '../util/fs.ts';
 import { treeXattrs } from '../platform/linux-fs.ts';
@@ -18,7 +19,7 @@ import { layerMediaType } from '../oci/media-types.ts';
 import { decompressor, type Compression } from '../oci/decompress.ts';
 import { tap } from '../util/tap.ts';
 
-type Headers = Partial<Header> & { name: string; pax?: Record<string, string> };
+type Headers = Partial<TarHeader> & { name: string };
 
 export type PackMode = 'layer' | 'rootfs';
 
@@ -41,55 +42,15 @@ function header(name: string, st: Stats, clamp?: number): Headers {
   return { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, uname: '', gname: '', mtime: mtimeOf(st, clamp) };
 }
 
-/** File-type bits by tar type: tar-stream replaces a mode of 0 with 0644/0755, so the type rides along (only the permission bits are written). */
-const TYPE_BITS: Record<string, number> = {
-  file: 0o100000,
-  link: 0o100000,
-  directory: 0o40000,
-  symlink: 0o120000,
-  'character-device': 0o20000,
-  'block-device': 0o60000,
-  fifo: 0o10000,
-};
-
-async function addEntry(p: Pack, h: Headers, file?: string): Promise<void> {
-  // A mode of 0 (chmod 000) is a mode like any other, never "unset".
-  const header = { ...h, mode: (TYPE_BITS[h.type ?? 'file'] ?? 0o100000) | ((h.mode ?? 0) & 0o7777) };
-  if (!file) {
-    // Empty regular files (whiteouts, markers) need their (empty) body written.
-    await new Promise<void>((res, rej) => {
-      const cb = (err?: Error | null) => (err ? rej(err) : res());
-      if (header.type === 'file') p.entry(header, '', cb);
-      else p.entry(header, cb);
-    });
-    return;
-  }
-  // Files up to SMALL_FILE are read in one call (a stream per file costs more than the reading);
-  // larger ones are streamed in big reads. Never through a symlink put in place of the file.
-  if ((header.size ?? 0) <= SMALL_FILE) {
-    const body = readWhole(file, header.size ?? 0);
-    await new Promise<void>((res, rej) => p.entry(header, body, (err) => (err ? rej(err) : res())));
-    return;
-  }
-  const entry = p.entry(header);
-  await pipeline(createReadStream(file, { fd: openSync(file, NOFOLLOW_READ), highWaterMark: 1 << 20 }), entry as unknown as Writable);
-}
-
-const SMALL_FILE = 4 << 20;
 const NOFOLLOW_READ = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW;
 
-/** The whole of a file of `size` bytes (as lstat gave it). */
-function readWhole(file: string, size: number): Buffer {
+/** Adds one entry; a file's body is read through an O_NOFOLLOW descriptor (never a symlink put in its place). */
+async function addEntry(w: TarWriter, h: Headers, file?: string): Promise<void> {
+  const entry: TarHeader = { mode: 0, uid: 0, gid: 0, size: 0, mtime: new Date(0), type: 'file', ...h } as TarHeader;
+  if (!file) return w.add(entry);
   const fd = openSync(file, NOFOLLOW_READ);
   try {
-    const buf = Buffer.allocUnsafe(size);
-    let off = 0;
-    while (off < size) {
-      const n = readSync(fd, buf, off, size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return off === size ? buf : buf.subarray(0, off);
+    await w.add(entry, fd);
   } finally {
     closeSync(fd);
   }
@@ -130,8 +91,10 @@ export async function packTrees(
     return !!v && Buffer.from(v).toString() === 'y';
   };
   const links = new Map<string, string>();
-  const p = pack();
-  const piping = pipeline(p as unknown as NodeJS.ReadableStream, coalesce(), out as Writable);
+  const sink = out as Writable;
+  const p = new TarWriter(async (chunk) => {
+    if (!sink.write(chunk)) await once(sink, 'drain');
+  });
 
   const walk = async (dirs: string[], pre: string, rel: string, layers: number[]): Promise<void> => {
     for (const e of mergedEntries(dirs, rel, layers, isOpaque)) {
@@ -185,41 +148,15 @@ export async function packTrees(
       await walk(dirs, t.prefix ? `${t.prefix}/` : '', '', allLayers(dirs.length));
     }
     for (const e of opts.extra ?? []) {
-      await new Promise<void>((res, rej) => p.entry({ name: e.name, size: e.bytes.byteLength, mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0) }, Buffer.from(e.bytes), (err) => (err ? rej(err) : res())));
+      await p.add({ name: e.name, type: 'file', size: e.bytes.byteLength, mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0) }, e.bytes);
     }
-    p.finalize();
+    await p.finish();
   } catch (err) {
-    p.destroy(err as Error);
-    await piping.catch(() => {});
+    sink.destroy(err as Error);
     throw err;
   }
-  await piping;
-}
-
-/**
- * Joins the many small buffers tar-stream emits (a header, a body, padding: a few per entry)
- * into writes of about WRITE_BATCH bytes: a write per small piece costs more than the tar.
- */
-const WRITE_BATCH = 1 << 20;
-
-function coalesce(): Transform {
-  let parts: Buffer[] = [];
-  let size = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      if (chunk.byteLength >= WRITE_BATCH && size === 0) return cb(null, chunk);
-      parts.push(chunk);
-      size += chunk.byteLength;
-      if (size < WRITE_BATCH) return cb();
-      const out = Buffer.concat(parts, size);
-      parts = [];
-      size = 0;
-      cb(null, out);
-    },
-    flush(cb) {
-      cb(null, size ? Buffer.concat(parts, size) : undefined);
-    },
-  });
+  sink.end();
+  await finished(sink);
 }
 
 export interface LayerBlobOptions {

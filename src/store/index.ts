@@ -13,6 +13,7 @@ import { openLeases, type Leases } from './leases.ts';
 import { openCacheMounts, type CacheMounts } from './cache-mounts.ts';
 import { openImages, type Images } from './images.ts';
 import { openBuiltLayers, type BuiltLayers } from './built-layers.ts';
+import { createSyncTracker, recoverUnsynced, type SyncTracker } from './unsynced.ts';
 
 /** Everything under one state dir, opened once per process. */
 export interface Store {
@@ -27,6 +28,10 @@ export interface Store {
   images: Images;
   builtLayers: BuiltLayers;
   meta: Meta;
+  /** Snapshot files are synced once per build, not per step (unsynced.ts). */
+  unsynced: SyncTracker;
+  /** Everything this process stored made durable (one syncfs); call before close() at the end of a build. */
+  settle(): Promise<void>;
   close(): void;
 }
 
@@ -62,12 +67,19 @@ export async function openStore(root: string): Promise<Store> {
     return d;
   });
   await closeToOthers(layout);
+  try {
+    await recoverUnsynced(layout, db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   await ensureReserve(root);
+  const unsynced = createSyncTracker(layout);
   return {
     layout,
     db,
     content: openContentStore(layout.blobs, layout.ingest),
-    snapshots: openSnapshotStore(db, layout.snapshots),
+    snapshots: openSnapshotStore(db, layout.snapshots, () => unsynced.beforeUnsyncedCommit()),
     cache: openCacheRecords(db),
     steps: openStepHistory(db),
     leases: openLeases(db),
@@ -75,6 +87,8 @@ export async function openStore(root: string): Promise<Store> {
     images: openImages(db),
     builtLayers: openBuiltLayers(db),
     meta: openMeta(db),
+    unsynced,
+    settle: () => unsynced.settle(),
     close: () => {
       try {
         db.prepare('DELETE FROM procs WHERE pid = ?').run(process.pid);

@@ -133,7 +133,11 @@ function toRecord(r: Row): SnapshotRecord {
   };
 }
 
-export function openSnapshotStore(db: Db, root: string): SnapshotStore {
+/**
+ * `beforeCommit` runs before each commit records a snapshot (unsynced.ts: the files of a
+ * snapshot are not yet synced when it is recorded).
+ */
+export function openSnapshotStore(db: Db, root: string, beforeCommit: () => Promise<void> = async () => {}): SnapshotStore {
   const getStmt = db.prepare('SELECT * FROM snapshots WHERE id = ?');
   const chainStmt = db.prepare('SELECT * FROM snapshots WHERE chain_id = ?');
   const dir = (id: string) => join(root, id);
@@ -191,6 +195,7 @@ export function openSnapshotStore(db: Db, root: string): SnapshotStore {
         }
       }
       const base = join(root, `tmp-${process.pid}-${active.id}`);
+      await beforeCommit();
       await rm(join(base, 'work'), { recursive: true, force: true });
       await rename(base, dir(active.id));
       const b = opts.blob;

@@ -162,7 +162,7 @@ export async function prepareMounts(
           // source, even the user's context directory, is never written.
           await mkdir(join(here, 'upper'));
           await mkdir(join(here, 'work'));
-          await mountOverlay({ lowerDirs, upperDir: join(here, 'upper'), workDir: join(here, 'work'), target: view });
+          await mountOverlay({ lowerDirs, upperDir: join(here, 'upper'), workDir: join(here, 'work'), target: view, volatile: true });
         }
         cleanups.push(() => unmountPath(view));
         out.push({ destination: m.dest, type: 'bind', source: await mountSource(view, m.selector, m.dest), readonly: m.readonly !== false });

@@ -40,7 +40,8 @@ export async function withNewSnapshot(store: Store, base: Ref | undefined, fn: (
   let mounted = false;
   try {
     await hooks.beforeMount?.(active.fs);
-    await mountOverlay({ lowerDirs, upperDir: active.fs, workDir: active.work, target: root });
+    // volatile: the store syncs the build's snapshots once, at its end (store/unsynced.ts).
+    await mountOverlay({ lowerDirs, upperDir: active.fs, workDir: active.work, target: root, volatile: true });
     mounted = true;
     await fn({ root, runDir, upperDir: active.fs });
     mounted = false;
