@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { openStoreAfterCrash } from './open-store.ts';
 import { stateLayout } from '../store/state-dir.ts';
 import { registryClientFor } from './registry-client.ts';
@@ -88,6 +88,28 @@ async function autoGc(store: Store, policies: GcPolicy[], progress: ProgressSink
   if (r.records || r.cacheMounts || r.snapshots || r.blobs) {
     progress.emit({ type: 'info', message: `gc: removed ${r.records} cache records, ${r.cacheMounts} cache mounts, ${r.snapshots} snapshots, ${r.blobs} blobs in ${Date.now() - started} ms`, time: Date.now() });
   }
+}
+
+/** The machine's dirty page-cache bytes (/proc/meminfo), 0 where unknown. */
+async function dirtyBytes(): Promise<number> {
+  const m = /^Dirty:\s+(\d+) kB$/m.exec(await readFile('/proc/meminfo', 'utf8').catch(() => ''));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/**
+ * Waits for the build's files to reach the disk (store/unsynced.ts; begun after the solve). When
+ * that takes more than a moment it is a progress row of its own, with the bytes written back.
+ */
+async function syncWithRow(store: Store, transfer: (id: string, name: string, total?: number) => { add(n: number): void; done(): void }): Promise<void> {
+  const syncing = store.unsynced.sync();
+  const quick = await Promise.race([syncing.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 100))]);
+  if (quick) return;
+  const before = await dirtyBytes();
+  const row = transfer('sync', 'writing the layers to disk', before || undefined);
+  row.add(0);
+  await syncing;
+  row.add(Math.max(0, before - (await dirtyBytes())));
+  row.done();
 }
 
 /** Runs one build: frontend → solve → exporters. The composition root of kiln's layers. */
@@ -268,6 +290,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       },
     });
     if (req.gc) await autoGc(store, req.gc, progress);
+    await syncWithRow(store, transfer);
     return outcome;
   } finally {
     pool.close();
