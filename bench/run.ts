@@ -272,12 +272,17 @@ function mixedContextBench(dir: string): void {
       f();
       runs[k]!.push(performance.now() - t0);
     };
+    // Each command starts on a quiet disk: the last one's output removed and written back first.
+    const quiet = () => spawnSync('sh', ['-c', `rm -rf ${['out.tar', 'out2.tar', 'lout', 'cpout'].map((f) => join(dir, f)).join(' ')}; sync`]);
+    quiet();
     t('tarOut', () => timeCommand(kilnBin, ['build', '--progress=none', '-o', `type=tar,dest=${join(dir, 'out.tar')}`, mixed], 1, { KILN_ROOT: mstate }));
+    quiet();
     t('tarCf', () => spawnSync('sh', ['-c', `tar -cf - -C ${mixed} . > ${join(dir, 'out2.tar')}`]));
-    spawnSync('rm', ['-rf', join(dir, 'out.tar'), join(dir, 'out2.tar'), join(dir, 'lout'), join(dir, 'cpout')]);
+    quiet();
     t('localOut', () => timeCommand(kilnBin, ['build', '--progress=none', '-o', `type=local,dest=${join(dir, 'lout')}`, mixed], 1, { KILN_ROOT: mstate }));
+    quiet();
     t('cpA', () => spawnSync('cp', ['-a', mixed, join(dir, 'cpout')]));
-    spawnSync('rm', ['-rf', join(dir, 'lout'), join(dir, 'cpout')]);
+    quiet();
   }
   console.log(row('  -o type=tar of the image', median(runs.tarOut!), 'tar -cf of the tree', median(runs.tarCf!)));
   console.log(row('  -o type=local of the image', median(runs.localOut!), 'cp -a of the tree', median(runs.cpA!)));
@@ -303,9 +308,6 @@ function mixedContextBench(dir: string): void {
   console.log(`${'  vs BuildKit, one-file edit'.padEnd(38)} ${(dEdit / 1000).toFixed(2).padStart(8)} s   kiln is ×${(dEdit / edit).toFixed(1)} faster`);
 }
 
-/** Host directories whose copy stands for an apt-installed root file system (~420 MB, ~16k files of real Debian content). */
-const ROOTFS_DIRS = ['/usr/lib/python3.11', '/usr/lib/gcc', '/usr/share/doc', '/usr/include'];
-
 /**
  * Issue 20's real-world export: a fully cached build of a ~420 MB root file system of real
  * Debian files (symlinks, hard links, many small files), `-o type=tar` and `-o type=local`,
@@ -316,7 +318,9 @@ function rootfsBench(dir: string): void {
   const ctx = join(dir, 'rootfs');
   mkdirSync(join(ctx, 'usr', 'lib'), { recursive: true });
   mkdirSync(join(ctx, 'usr', 'share'), { recursive: true });
-  const present = ROOTFS_DIRS.filter((d) => spawnSync('test', ['-d', d]).status === 0);
+  // Host directories whose copy stands for an apt-installed root file system (~420 MB, ~16k files of real Debian content).
+  const dirs = ['/usr/lib/python3.11', '/usr/lib/gcc', '/usr/share/doc', '/usr/include'];
+  const present = dirs.filter((d) => spawnSync('test', ['-d', d]).status === 0);
   for (const d of present) spawnSync('cp', ['-a', d, join(ctx, d.split('/').slice(1, -1).join('/'))]);
   writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY usr /usr\n');
   const size = spawnSync('du', ['-sm', join(ctx, 'usr')], { encoding: 'utf8' }).stdout.split('\t')[0];
@@ -332,16 +336,21 @@ function rootfsBench(dir: string): void {
   const docker = process.env.DOCKER ?? 'docker';
   const withDocker = dockerAvailable(docker);
   if (withDocker) timeCommand(docker, ['build', '-q', ctx], 1, { DOCKER_BUILDKIT: '1' });
-  const clean = () => spawnSync('rm', ['-rf', join(dir, 'r.tar'), join(dir, 'r2.tar'), join(dir, 'rl'), join(dir, 'rcp'), join(dir, 'rd.tar')]);
+  // Each command starts on a quiet disk: the last one's output removed and written back first.
+  const quiet = () => spawnSync('sh', ['-c', `rm -rf ${['r.tar', 'r2.tar', 'rl', 'rcp', 'rd.tar'].map((f) => join(dir, f)).join(' ')}; sync`]);
   for (let i = 0; i < Math.min(N, 3); i++) {
+    quiet();
     t('tarOut', () => timeCommand(kilnBin, ['build', '--progress=none', '-o', `type=tar,dest=${join(dir, 'r.tar')}`, ctx], 1, { KILN_ROOT: st }));
+    quiet();
     t('tarCf', () => spawnSync('sh', ['-c', `tar -cf - -C ${ctx} usr > ${join(dir, 'r2.tar')}`]));
+    quiet();
     if (withDocker) t('dTar', () => timeCommand(docker, ['build', '-q', '-o', `type=tar,dest=${join(dir, 'rd.tar')}`, ctx], 1, { DOCKER_BUILDKIT: '1' }));
-    clean();
+    quiet();
     t('localOut', () => timeCommand(kilnBin, ['build', '--progress=none', '-o', `type=local,dest=${join(dir, 'rl')}`, ctx], 1, { KILN_ROOT: st }));
+    quiet();
     t('cpA', () => spawnSync('cp', ['-a', join(ctx, 'usr'), join(dir, 'rcp')]));
-    clean();
   }
+  quiet();
   console.log(`rootfs: ${size} MB, ${files} entries of ${present.join(' ')}, fully cached`);
   console.log(row('  -o type=tar', median(runs.tarOut!), 'tar -cf of the tree', median(runs.tarCf!)));
   console.log(row('  -o type=local', median(runs.localOut!), 'cp -a of the tree', median(runs.cpA!)));

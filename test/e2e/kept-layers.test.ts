@@ -115,4 +115,25 @@ describe('image store keeps layers uncompressed', () => {
       await removeAll(work);
     }
   }, 120_000);
+
+  test('-o type=tar and type=local compress nothing: the layers are only measured, once', async () => {
+    const state = await tempStateDir();
+    const ctx = await makeContext({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: 'x'.repeat(100_000) });
+    const out = await makeTempDir('kiln-tar-out-');
+    try {
+      const before = await blobCount(state.root).catch(() => 0);
+      for (const o of [`type=tar,dest=${join(out, 'a.tar')}`, `type=local,dest=${join(out, 'l')}`, `type=tar,dest=${join(out, 'b.tar')}`]) {
+        const r = await runKiln(['build', '--progress=rawjson', '-o', o, ctx.dir], { root: state.root });
+        expect(r.code).toBe(0);
+        expect(r.stderr).not.toContain('compressing layer');
+        if (!o.endsWith('a.tar')) expect(r.stderr).not.toContain('hashing layer'); // measured by the first export, recorded
+      }
+      expect(await blobCount(state.root)).toBe(before);
+      expect(spawnSync('tar', ['-tf', join(out, 'b.tar')], { encoding: 'utf8' }).stdout).toContain('f');
+    } finally {
+      await removeAll(out);
+      await ctx.cleanup();
+      await state.cleanup();
+    }
+  });
 });
