@@ -1,9 +1,9 @@
 /**
- * Where an exporter's byte stream goes: a file written crash-safely (a temp name beside
- * `dest`, fsync, rename) or, for dest '-', a writable such as stdout, which is never ended.
+ * Where an exporter's byte stream goes: a file written under a temp name beside `dest` and
+ * renamed onto it when complete, or, for dest '-', a writable such as stdout, which is never ended.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import process from 'node:process';
 import { Writable } from 'node:stream';
@@ -52,12 +52,8 @@ export async function writeOutput(
       await finished(out).catch(() => {});
       throw err;
     }
-    const fh = await open(tmp, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    // No fsync: the file is as durable as `tar -cf > dest` makes it (the page cache writes it
+    // back); the rename keeps `dest` whole or as it was should kiln die while writing.
     await rename(tmp, dest);
   } catch (err) {
     await rm(tmp, { force: true });
