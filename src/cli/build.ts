@@ -254,16 +254,14 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
         if (!cacheOnly && !req.cacheExports.length) progress.emit({ type: 'warning', message: 'no output specified: the result stays in the build cache (use -o type=oci,dest=FILE or another output)', time: Date.now() });
         return outcome;
       }
-      // Without an image output the image is only named (its ID, the config digest) and read by
-      // rootfs outputs for provenance: its layers are measured (diff ids), never compressed.
-      const first = planned.find((p) => p.isImage)?.image ?? { ...defaultImage, keep: true };
+      const first = planned.find((p) => p.isImage)?.image ?? defaultImage;
       const main = buildImageBlobs(await imageWith(first), { ociMediaTypes: first.ociMediaTypes });
       // A multi-platform image is known by its index.
       outcome.imageId = result.platforms ? exportBlobs(await sourceWith(first), [], { ociMediaTypes: first.ociMediaTypes }).top.digest : main.config.descriptor.digest;
-      for (const { exporter: ex, image: io, isImage } of planned) {
+      for (const { exporter: ex, image: io } of planned) {
         stopIfCanceled(); // no output is begun after a signal
         const started = Date.now();
-        const r = await ex.export(await sourceWith(isImage ? io : { ...io, keep: true }));
+        const r = await ex.export(await sourceWith(io));
         progress.emit({ type: 'info', message: `exported ${ex.kind}${r.dest ? ` to ${r.dest}` : ''}${r.manifestDigest ? ` (${r.manifestDigest})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)}s`, time: Date.now() });
         outcome.exports.push(r);
       }

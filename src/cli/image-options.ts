@@ -23,8 +23,10 @@ export interface ImageOptions {
   /** Clamp file times in the layers this build made to `epoch` (new blobs). */
   rewriteTimestamp: boolean;
   /**
-   * The image stays in the local store and nothing asked for a compression: the layers the
-   * build made are kept uncompressed, as their snapshots (result-image.ts LayerOptions.keep).
+   * No layer blob is wanted: the image stays in the local store and nothing asked for a
+   * compression, or the output is a root file system (tar, local), which needs the image only
+   * for its config (the provenance subject): the layers the build made are kept uncompressed,
+   * as their snapshots (result-image.ts LayerOptions.keep), measured but never compressed.
    */
   keep: boolean;
 }
@@ -101,7 +103,10 @@ export function imageOptions(spec: OutputSpec, epoch?: string): ImageOptions {
     indexAnnotations,
     epoch: epochSeconds,
     rewriteTimestamp: boolAttr(spec, 'rewrite-timestamp', false),
-    keep: spec.type === 'image' && !boolAttr(spec, 'push', false) && ['compression', 'compression-level', 'force-compression'].every((k) => a[k] === undefined),
+    keep:
+      spec.type === 'tar' ||
+      spec.type === 'local' ||
+      (spec.type === 'image' && !boolAttr(spec, 'push', false) && ['compression', 'compression-level', 'force-compression'].every((k) => a[k] === undefined)),
   };
 }
 

@@ -39,6 +39,15 @@ export async function mknod(path: string, type: 'c' | 'b' | 'p', major: number, 
   else await must('mknod', ['-m', m, path, type, String(major), String(minor)], `mknod ${path}`);
 }
 
+/**
+ * syncfs(2) of the file system `dir` is on (`sync -f`, in another process: this thread is not
+ * blocked while the disk catches up). Resolves when done; never rejects (a sync that cannot run
+ * leaves the data to the kernel's own writeback).
+ */
+export async function syncFileSystem(dir: string): Promise<void> {
+  await run('sync', ['-f', dir]).catch(() => {});
+}
+
 /** Sets an extended attribute on `path` itself (never following a symlink). */
 export async function setXattr(path: string, name: string, value: Uint8Array): Promise<void> {
   await must('setfattr', ['-h', '-n', name, '-v', `0s${Buffer.from(value).toString('base64')}`, path], `setfattr ${name} on ${path}`);

@@ -39,7 +39,7 @@ export async function recoverStateDir(layout: StateLayout, opts: { own?: boolean
     }
   }
   // Temp files of unfinished writes (`NAME.tmp-PID-RAND`): blobs being downloaded or stored.
-  for (const dir of [layout.ingest, layout.blobs]) {
+  for (const dir of [layout.ingest, layout.blobs, layout.run]) {
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const m = TEMP_FILE.exec(name);
       if (!m || !gone(Number(m[1]))) continue;

@@ -12,12 +12,13 @@
  * sync settles it; from an earlier boot, every snapshot, cache record, built layer and image name
  * recorded since that time is dropped (lost work, never a wrong cache hit).
  */
-import { spawn } from 'node:child_process';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { lstat, open, readdir, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from './db.ts';
 import type { StateLayout } from './state-dir.ts';
-import { removeAll } from '../util/fs.ts';
+import { fsyncDir, removeAll, writeFileAtomic } from '../util/fs.ts';
+import { syncFileSystem } from '../platform/linux-fs.ts';
 import { isProcessAlive } from '../util/process.ts';
 
 const MARKER = /^unsynced-(\d+)$/;
@@ -45,32 +46,6 @@ async function bootTimeMs(): Promise<number> {
   return m ? Number(m[1]) * 1000 : 0;
 }
 
-/** Writes `text` to `path` and fsyncs it and its directory: on disk before this resolves. */
-async function writeDurably(path: string, dir: string, text: string): Promise<void> {
-  const fh = await open(path, 'w', 0o600);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
-}
-
-/** `sync -f DIR`: syncfs(2) of the file system DIR is on, without blocking this thread. */
-function syncFs(dir: string): Promise<void> {
-  return new Promise((resolve) => {
-    const child = spawn('sync', ['-f', dir], { stdio: 'ignore' });
-    child.on('error', () => resolve());
-    child.on('close', () => resolve());
-  });
-}
-
 export function createSyncTracker(layout: StateLayout, pid = process.pid): SyncTracker {
   const marker = join(layout.run, `unsynced-${pid}`);
   let marked: Promise<void> | undefined;
@@ -81,14 +56,16 @@ export function createSyncTracker(layout: StateLayout, pid = process.pid): SyncT
     if (!dirty) return last;
     dirty = false;
     const prev = last;
-    last = prev.then(() => syncFs(layout.snapshots));
+    last = prev.then(() => syncFileSystem(layout.snapshots));
     return last;
   };
   return {
     async beforeUnsyncedCommit() {
       dirty = true;
-      // A torn marker (a crash while writing it) is harmless: nothing was committed after it yet.
-      marked ??= bootId().then((boot) => writeDurably(marker, layout.run, `${boot} ${Date.now()}\n`));
+      marked ??= bootId().then(async (boot) => {
+        await writeFileAtomic(marker, `${boot} ${Date.now()}\n`, 0o600);
+        await fsyncDir(layout.run);
+      });
       await marked;
     },
     sync,
@@ -102,6 +79,19 @@ export function createSyncTracker(layout: StateLayout, pid = process.pid): SyncT
   };
 }
 
+/** A marker's text: its first 256 bytes (a marker is one short line), opened without following a symlink. */
+async function readMarker(path: string): Promise<string> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+  if (!fh) return '';
+  try {
+    const buf = Buffer.alloc(256);
+    const { bytesRead } = await fh.read(buf, 0, 256, 0);
+    return buf.subarray(0, bytesRead).toString('latin1');
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * Markers of dead processes (see the top of this file). Returns how many records were dropped
  * because the machine restarted before their files were synced.
@@ -113,14 +103,17 @@ export async function recoverUnsynced(layout: StateLayout, db: Db, thisBoot?: { 
     const m = MARKER.exec(name);
     if (!m) continue;
     const path = join(layout.run, name);
-    const [markBoot, since] = (await readFile(path, 'utf8').catch(() => '')).trim().split(' ');
+    // Only a regular file is read (never through a symlink, never a directory); anything else is removed.
+    const st = await lstat(path).catch(() => undefined);
+    const text = st?.isFile() ? await readMarker(path) : '';
+    const [markBoot, since] = text.trim().split(' ');
     // A marker from this boot belongs to a process that may still run (its pid alive); one from
-    // an earlier boot never does, whatever now has its pid.
-    // An empty one is being written (pid alive) or was torn before anything it covers was committed.
-    const sameBoot = markBoot === boot || !markBoot;
+    // an earlier boot never does, whatever now has its pid. (Markers are written whole: renamed
+    // into place.)
+    const sameBoot = markBoot === boot;
     if (sameBoot && isProcessAlive(Number(m[1]))) continue;
-    if (sameBoot && markBoot) await syncFs(layout.snapshots);
-    else if (!sameBoot && since && Number.isFinite(Number(since))) dropped += await dropBetween(layout, db, Number(since), thisBoot?.startedAt ?? ((await bootTimeMs()) || Date.now()));
+    if (sameBoot) await syncFileSystem(layout.snapshots);
+    else if (since && Number.isFinite(Number(since))) dropped += await dropBetween(layout, db, Number(since), thisBoot?.startedAt ?? ((await bootTimeMs()) || Date.now()));
     await removeAll(path);
   }
   return dropped;

@@ -46,6 +46,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
 }
 
+/** fsync of a directory: the names just created or renamed in it survive a power cut. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}
+
 export async function ensureDir(path: string): Promise<string> {
   await mkdir(path, { recursive: true });
   return path;

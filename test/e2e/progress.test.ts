@@ -1,25 +1,13 @@
 /** What people see: the tty view under a pseudo-terminal (script), and rawjson validated by a schema. */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
-import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
+import { useBuildFixture } from '../helpers/build-fixture.ts';
 import { kilnBin, makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
 
-let reg: BusyboxRegistry;
-let state: Awaited<ReturnType<typeof tempStateDir>>;
-let ctx: Awaited<ReturnType<typeof makeContext>>;
-beforeAll(async () => {
-  reg = await withBusyboxRegistry();
-  state = await tempStateDir();
-  ctx = await makeContext({ Dockerfile: `FROM ${reg.ref}\nRUN for i in 1 2 3; do echo slow-line-$i; sleep 0.4; done\nCOPY . /src\n` });
-});
-afterAll(async () => {
-  await reg.stop();
-  await ctx.cleanup();
-  await state.cleanup();
-});
+const fx = useBuildFixture((ref) => ({ Dockerfile: `FROM ${ref}\nRUN for i in 1 2 3; do echo slow-line-$i; sleep 0.4; done\nCOPY . /src\n` }));
 
 /** The rawjson schema (docs/progress.md), strict: an unknown field fails. */
 const Event = v.variant('type', [
@@ -40,8 +28,8 @@ const Event = v.variant('type', [
 
 describe('progress', () => {
   test('tty: a live view with header, steps, and a slow step\'s output while it runs', async () => {
-    const transcript = join(state.root, 'tty.out');
-    const r = spawnSync('script', ['-qfec', `${kilnBin} build --no-cache ${ctx.dir}`, transcript], { encoding: 'utf8', env: { ...process.env, KILN_ROOT: state.root, TERM: 'xterm' } });
+    const transcript = join(fx.state.root, 'tty.out');
+    const r = spawnSync('script', ['-qfec', `${kilnBin} build --no-cache ${fx.ctx.dir}`, transcript], { encoding: 'utf8', env: { ...process.env, KILN_ROOT: fx.state.root, TERM: 'xterm' } });
     expect(r.status).toBe(0);
     const raw = await readFile(transcript, 'utf8');
     expect(raw).toMatch(/\[\+\] Building [\d.]+s \(\d+\/\d+\)/);
@@ -55,15 +43,15 @@ describe('progress', () => {
     expect(raw).toContain('\x1b[2K'); // redraws in place
     expect(raw).toMatch(/\x1b\[3\dm/); // colored
     // NO_COLOR: the same view without colors.
-    const plainTranscript = join(state.root, 'tty-nocolor.out');
-    const n = spawnSync('script', ['-qfec', `${kilnBin} build ${ctx.dir}`, plainTranscript], { encoding: 'utf8', env: { ...process.env, KILN_ROOT: state.root, TERM: 'xterm', NO_COLOR: '1' } });
+    const plainTranscript = join(fx.state.root, 'tty-nocolor.out');
+    const n = spawnSync('script', ['-qfec', `${kilnBin} build ${fx.ctx.dir}`, plainTranscript], { encoding: 'utf8', env: { ...process.env, KILN_ROOT: fx.state.root, TERM: 'xterm', NO_COLOR: '1' } });
     expect(n.status).toBe(0);
     const noColor = await readFile(plainTranscript, 'utf8');
     expect(noColor).toContain('FINISHED');
     expect(noColor).not.toMatch(/\x1b\[3\dm/);
     // A narrow terminal: no line of the view is wider than it (a wrapped line would break the redraw).
-    const narrowTranscript = join(state.root, 'tty-narrow.out');
-    const w = spawnSync('script', ['-qfec', `stty cols 30; ${kilnBin} build --no-cache ${ctx.dir}`, narrowTranscript], { encoding: 'utf8', env: { ...process.env, KILN_ROOT: state.root, TERM: 'xterm', NO_COLOR: '1' } });
+    const narrowTranscript = join(fx.state.root, 'tty-narrow.out');
+    const w = spawnSync('script', ['-qfec', `stty cols 30; ${kilnBin} build --no-cache ${fx.ctx.dir}`, narrowTranscript], { encoding: 'utf8', env: { ...process.env, KILN_ROOT: fx.state.root, TERM: 'xterm', NO_COLOR: '1' } });
     expect(w.status).toBe(0);
     const narrow = (await readFile(narrowTranscript, 'utf8')).split(/\r?\n/).map((l) => l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''));
     const view = narrow.filter((l) => l.startsWith('[+]') || l.startsWith(' =>'));
@@ -75,7 +63,7 @@ describe('progress', () => {
     const fresh = await tempStateDir();
     try {
       const oci = join(fresh.root, 'out.tar');
-      const r = await runKiln(['build', '--progress=rawjson', '-o', `type=oci,dest=${oci}`, ctx.dir], { root: fresh.root });
+      const r = await runKiln(['build', '--progress=rawjson', '-o', `type=oci,dest=${oci}`, fx.ctx.dir], { root: fresh.root });
       expect(r.code).toBe(0);
       const events = r.stderr.trim().split('\n').map((l) => v.parse(Event, JSON.parse(l)));
       // The base image's layer, pulled within its step, ends with its full size.
@@ -93,7 +81,7 @@ describe('progress', () => {
         expect(last.ran).toBeGreaterThanOrEqual(2);
         expect(last.outputs).toEqual([{ kind: 'oci', dest: oci, digest: expect.stringMatching(/^sha256:/) }]);
       }
-      const again = await runKiln(['build', '--progress=rawjson', ctx.dir], { root: fresh.root });
+      const again = await runKiln(['build', '--progress=rawjson', fx.ctx.dir], { root: fresh.root });
       const cachedEvents = again.stderr.trim().split('\n').map((l) => v.parse(Event, JSON.parse(l)));
       expect(cachedEvents.filter((e) => e.type === 'vertex' && e.status === 'cached').length).toBeGreaterThanOrEqual(3);
     } finally {
@@ -104,7 +92,7 @@ describe('progress', () => {
   test('plain: a pull as byte lines of its step, the export as a step of its own, the summary at the end', async () => {
     const fresh = await tempStateDir();
     try {
-      const r = await runKiln(['build', '--progress=plain', '-o', `type=tar,dest=${join(fresh.root, 'fs.tar')}`, ctx.dir], { root: fresh.root });
+      const r = await runKiln(['build', '--progress=plain', '-o', `type=tar,dest=${join(fresh.root, 'fs.tar')}`, fx.ctx.dir], { root: fresh.root });
       expect(r.code).toBe(0);
       const from = /^#(\d+) \[1\/3\] FROM /m.exec(r.stderr)![1];
       expect(r.stderr).toMatch(new RegExp(`^#${from} pulling sha256:[0-9a-f]{12} [\\d.]+[kM]?B done$`, 'm'));
@@ -119,9 +107,9 @@ describe('progress', () => {
   }, 30_000);
 
   test('Ctrl-C cancels: exit 130, "build canceled", nothing left running, the next build works', async () => {
-    const slow = await makeContext({ Dockerfile: `FROM ${reg.ref}\nRUN echo started-sleeping && sleep 60\n` });
+    const slow = await makeContext({ Dockerfile: `FROM ${fx.reg.ref}\nRUN echo started-sleeping && sleep 60\n` });
     try {
-      const child = spawn(kilnBin, ['build', '--progress=plain', '--no-cache', slow.dir], { env: { ...process.env, KILN_ROOT: state.root } });
+      const child = spawn(kilnBin, ['build', '--progress=plain', '--no-cache', slow.dir], { env: { ...process.env, KILN_ROOT: fx.state.root } });
       let err = '';
       let sent = false;
       const code = await new Promise<number | null>((resolve) => {
@@ -138,7 +126,7 @@ describe('progress', () => {
       expect(code).toBe(130);
       expect(err).toContain('build canceled');
       expect(spawnSync('runc', ['list', '-q'], { encoding: 'utf8' }).stdout.trim()).toBe('');
-      const again = await runKiln(['build', '--progress=plain', ctx.dir], { root: state.root });
+      const again = await runKiln(['build', '--progress=plain', fx.ctx.dir], { root: fx.state.root });
       expect(again.code).toBe(0);
     } finally {
       await slow.cleanup();

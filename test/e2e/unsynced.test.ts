@@ -3,34 +3,22 @@
  * its end. A power cut before that sync must never leave a record whose files may be missing:
  * the marker a build leaves while it has unsynced snapshots tells the next kiln what to drop.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withBusyboxRegistry, type BusyboxRegistry } from '../helpers/busybox-image.ts';
-import { makeContext, runKiln, tempStateDir } from '../helpers/kiln.ts';
+import { useBuildFixture } from '../helpers/build-fixture.ts';
+import { runKiln } from '../helpers/kiln.ts';
 import { openDb } from '../../src/store/db.ts';
 import { stateLayout } from '../../src/store/state-dir.ts';
 import { bootId, recoverUnsynced } from '../../src/store/unsynced.ts';
 
-let reg: BusyboxRegistry;
-let state: Awaited<ReturnType<typeof tempStateDir>>;
-let ctx: Awaited<ReturnType<typeof makeContext>>;
-beforeAll(async () => {
-  reg = await withBusyboxRegistry();
-  state = await tempStateDir();
-  // The RUN fails unless its root is a volatile overlay (the option shows in its mountinfo).
-  ctx = await makeContext({ Dockerfile: `FROM ${reg.ref}\nRUN grep ' / ' /proc/self/mountinfo | grep -q volatile && echo v > /v\nCOPY f /f\n`, f: 'f\n' });
-});
-afterAll(async () => {
-  await reg.stop();
-  await ctx.cleanup();
-  await state.cleanup();
-});
+// The RUN fails unless its root is a volatile overlay (the option shows in its mountinfo).
+const fx = useBuildFixture((ref) => ({ Dockerfile: `FROM ${ref}\nRUN grep ' / ' /proc/self/mountinfo | grep -q volatile && echo v > /v\nCOPY f /f\n`, f: 'f\n' }));
 
-const build = () => runKiln(['build', '--progress=plain', ctx.dir], { root: state.root });
+const build = () => runKiln(['build', '--progress=plain', fx.ctx.dir], { root: fx.state.root });
 const ran = (s: string) => Number(/(\d+) steps run/.exec(s)?.[1]);
-const markers = async () => (await readdir(join(state.root, 'run'))).filter((n) => n.startsWith('unsynced-'));
+const markers = async () => (await readdir(join(fx.state.root, 'run'))).filter((n) => n.startsWith('unsynced-'));
 /** A pid no process has (a child that has exited). */
 const deadPid = () => spawnSync('true').pid!;
 
@@ -43,7 +31,7 @@ describe('one sync per build', () => {
   });
 
   test("a dead build's marker from this boot is settled by a sync: nothing is dropped", async () => {
-    await writeFile(join(state.root, 'run', `unsynced-${deadPid()}`), `${await bootId()} ${Date.now() - 60_000}\n`);
+    await writeFile(join(fx.state.root, 'run', `unsynced-${deadPid()}`), `${await bootId()} ${Date.now() - 60_000}\n`);
     const r = await build();
     expect(r.code).toBe(0);
     expect(ran(r.stderr)).toBe(0);
@@ -51,7 +39,7 @@ describe('one sync per build', () => {
   });
 
   test('a marker of a build cut by a power loss drops what it recorded since; the next build runs the steps again', async () => {
-    const layout = stateLayout(state.root);
+    const layout = stateLayout(fx.state.root);
     const before = Date.now() - 60 * 60_000; // earlier than every record of this state dir
     await writeFile(join(layout.run, `unsynced-${deadPid()}`), `an-earlier-boot ${before}\n`);
     const db = openDb(layout.db);
@@ -73,7 +61,7 @@ describe('one sync per build', () => {
   });
 
   test("a live process's marker is left alone", async () => {
-    const layout = stateLayout(state.root);
+    const layout = stateLayout(fx.state.root);
     const mine = join(layout.run, `unsynced-${process.pid}`);
     await writeFile(mine, `${await bootId()} ${Date.now()}\n`);
     const db = openDb(layout.db);
@@ -84,5 +72,27 @@ describe('one sync per build', () => {
     }
     expect(await markers()).toEqual([`unsynced-${process.pid}`]);
     spawnSync('rm', ['-f', mine]);
+  });
+
+  test('a hostile marker (a symlink out, a directory, garbage, a huge time) is removed; nothing is read through it or dropped', async () => {
+    const layout = stateLayout(fx.state.root);
+    const outside = join(fx.state.root, '..', `outside-${process.pid}`);
+    await writeFile(outside, `an-earlier-boot 0\n`);
+    const { mkdir, symlink, readFile } = await import('node:fs/promises');
+    await symlink(outside, join(layout.run, `unsynced-${deadPid()}`));
+    await mkdir(join(layout.run, `unsynced-${deadPid()}`));
+    await writeFile(join(layout.run, `unsynced-${deadPid()}`), 'x'.repeat(1 << 20));
+    await writeFile(join(layout.run, `unsynced-${deadPid()}`), `an-earlier-boot 1e400\n`);
+    const db = openDb(layout.db);
+    try {
+      const snaps = (db.prepare('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n;
+      expect(await recoverUnsynced(layout, db, { id: 'this-boot', startedAt: Date.now() })).toBe(0);
+      expect((db.prepare('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n).toBe(snaps);
+    } finally {
+      db.close();
+    }
+    expect(await markers()).toEqual([]);
+    expect(await readFile(outside, 'utf8')).toBe('an-earlier-boot 0\n');
+    spawnSync('rm', ['-f', outside]);
   });
 });
