@@ -102,7 +102,10 @@ async function dirtyBytes(): Promise<number> {
  */
 async function syncWithRow(store: Store, transfer: (id: string, name: string, total?: number) => { add(n: number): void; done(): void }): Promise<void> {
   const syncing = store.unsynced.sync();
-  const quick = await Promise.race([syncing.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 100))]);
+  // The timer is cleared, never left to hold the process open after a quick sync (it cost every build 0.1 s).
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const quick = await Promise.race([syncing.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), 100)))]);
+  clearTimeout(timer);
   if (quick) return;
   const before = await dirtyBytes();
   const row = transfer('sync', 'writing the layers to disk', before || undefined);

@@ -3,7 +3,11 @@
  * In a Bun-compiled binary, worker entry points are embedded and addressed by their path
  * relative to the common root of the build's entry points (src/); from source, by URL.
  */
-const compiled = import.meta.url.includes('$bunfs') || import.meta.url.includes('~BUN');
+// Bun 1.4 names a compiled module by its source path (file:///…/src/…), so only the entry's
+// name tells: /$bunfs/root/… inside a binary. (A file: URL there would load the source
+// from disk where a checkout exists.)
+const main = String((globalThis as { Bun?: { main?: string } }).Bun?.main ?? '');
+const compiled = main.startsWith('/$bunfs/') || main.includes('~BUN') || import.meta.url.includes('$bunfs');
 
 /** Starts a worker running `entry`, a path relative to src/ such as `./solver/worker.ts`. */
 export function startWorker(entry: string): Worker {
