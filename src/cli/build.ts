@@ -66,8 +66,8 @@ export async function loadFrontend(req: BuildRequest): Promise<LoadedFrontend> {
 }
 
 /** Runs the request's frontend: the LLB definition and image config, nothing solved. */
-export async function runFrontend(req: BuildRequest, resolver: ImageResolver, progress: ProgressSink, solveFor?: FrontendSolve): Promise<FrontendResult> {
-  const loaded = await loadFrontend(req);
+export async function runFrontend(req: BuildRequest, resolver: ImageResolver, progress: ProgressSink, solveFor?: FrontendSolve, loading = loadFrontend(req)): Promise<FrontendResult> {
+  const loaded = await loading;
   const ctx = createFrontendContext(
     req,
     resolver,
@@ -136,6 +136,9 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
     return r.digest;
   });
   void prefetchContext(req, checksum, stateLayout(req.root).contextIndex);
+  // The build file is read and the frontend's code loaded while the store opens.
+  const frontendLoading = loadFrontend(req);
+  frontendLoading.catch(() => {}); // awaited (and its error thrown) by runFrontend
   let store: Store;
   try {
     store = await openStoreAfterCrash(req.root, req.runtime);
@@ -194,7 +197,7 @@ export async function runBuild(req: BuildRequest, progress: ProgressSink, signal
       for (const d of s.cached) cached.add(d);
       return s.ref;
     };
-    const result = await runFrontend(req, resolver, progress, async (definition) => solvedTree(store, await solveOnce(definition)));
+    const result = await runFrontend(req, resolver, progress, async (definition) => solvedTree(store, await solveOnce(definition)), frontendLoading);
     const targets = result.platforms ?? [{ platform: req.platforms[0]!, definition: result.definition, config: result.config }];
     const refs = await Promise.all(targets.map((t) => solveOnce(t.definition)));
     const stopIfCanceled = () => {
